@@ -1,0 +1,60 @@
+/**
+ * The one module that knows every JetStream name: stream, subjects, consumers, buckets.
+ * Everything is derived from a prefix so that a test (or a second deployment on the same
+ * server) can isolate itself by choosing another one.
+ *
+ * Subject layout (one stream holds both families):
+ *   <prefix>.requested.<jobId>  the JobRequested event: one message per job. Runners
+ *                               consume this family only, so their work queue is the
+ *                               request subjects and nothing else.
+ *   <prefix>.event.<jobId>      every later event of the job, in order. A literal
+ *                               per-job subject: history is one indexed lookup, and
+ *                               "expected last subject sequence" works on it (2.9 does
+ *                               not accept that header against a wildcard).
+ */
+const PREFIX_PATTERN = /^[a-z][a-z0-9_-]{0,30}$/;
+
+export interface JobNames {
+  readonly prefix: string;
+  /** The event stream: limits retention, delete and purge denied. */
+  readonly stream: string;
+  readonly streamSubjects: readonly string[];
+  requestSubject(jobId: string): string;
+  /** Filter of the runners' durable consumer. */
+  readonly requestFilter: string;
+  eventSubject(jobId: string): string;
+  readonly eventFilter: string;
+  /** Durable pull consumer shared by every runner process. */
+  readonly runnerConsumer: string;
+  /** Durable pull consumer of the projector. */
+  readonly projectorConsumer: string;
+  /** KV bucket holding the folded job views, key = job id. */
+  readonly viewBucket: string;
+  /** KV bucket where runners publish the job types they can run, key = type name. */
+  readonly typesBucket: string;
+}
+
+export function jobNames(prefix = "jobs"): JobNames {
+  if (!PREFIX_PATTERN.test(prefix)) {
+    throw new Error(`invalid prefix "${prefix}": lower-case letters, digits, "_" or "-", starting with a letter`);
+  }
+  const upper = prefix.toUpperCase().replaceAll("-", "_");
+  return {
+    prefix,
+    stream: upper,
+    streamSubjects: [`${prefix}.requested.*`, `${prefix}.event.*`],
+    requestSubject: (jobId) => `${prefix}.requested.${jobId}`,
+    requestFilter: `${prefix}.requested.*`,
+    eventSubject: (jobId) => `${prefix}.event.${jobId}`,
+    eventFilter: `${prefix}.event.*`,
+    runnerConsumer: `${prefix}-runners`,
+    projectorConsumer: `${prefix}-projector`,
+    viewBucket: `${prefix}-view`,
+    typesBucket: `${prefix}-types`,
+  };
+}
+
+/** The job id is the last token of both subject families. */
+export function jobIdFromSubject(subject: string): string {
+  return subject.slice(subject.lastIndexOf(".") + 1);
+}

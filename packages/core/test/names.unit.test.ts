@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { jobIdFromSubject, jobNames } from "../src/names.ts";
+
+describe("jobNames", () => {
+  it("derives every name from the prefix", () => {
+    const n = jobNames("jobs");
+    expect(n.stream).toBe("JOBS");
+    expect(n.streamSubjects).toEqual(["jobs.requested.*", "jobs.event.*"]);
+    expect(n.requestSubject("01J")).toBe("jobs.requested.01J");
+    expect(n.eventSubject("01J")).toBe("jobs.event.01J");
+    expect(n.runnerConsumer).toBe("jobs-runners");
+    expect(n.projectorConsumer).toBe("jobs-projector");
+    expect(n.viewBucket).toBe("jobs-view");
+    expect(n.typesBucket).toBe("jobs-types");
+  });
+
+  it("isolates another prefix completely", () => {
+    const a = jobNames("jobs");
+    const b = jobNames("t1-x");
+    expect(b.stream).toBe("T1_X");
+    for (const key of ["stream", "runnerConsumer", "projectorConsumer", "viewBucket", "typesBucket"] as const) {
+      expect(b[key]).not.toBe(a[key]);
+    }
+  });
+
+  it("rejects prefixes that would break subjects", () => {
+    for (const bad of ["", "Jobs", "jobs.x", "jobs*", "1jobs", "a>b"]) expect(() => jobNames(bad)).toThrow(/invalid prefix/);
+  });
+
+  it("reads the job id back from either subject family", () => {
+    const n = jobNames("jobs");
+    expect(jobIdFromSubject(n.requestSubject("ABC"))).toBe("ABC");
+    expect(jobIdFromSubject(n.eventSubject("ABC"))).toBe("ABC");
+  });
+});

@@ -1,0 +1,14 @@
+export { connectNats } from "./connection.ts";
+export {
+  ensureStream,
+  ensureRunnerConsumer,
+  ensureProjectorConsumer,
+  openViewBucket,
+  openTypesBucket,
+  streamConfig,
+  isNotFound,
+  RUNNER_ACK_WAIT_MS,
+} from "./provision.ts";
+export { EventLog } from "./event-log.ts";
+export { ViewStore, isRevisionConflict, type ViewEntry } from "./view-store.ts";
+export { announceJobTypes, JobTypeCatalog } from "./type-registry.ts";

@@ -1,0 +1,111 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { JobNames } from "@jobs/core";
+
+/**
+ * Creates (or checks) everything the services need in JetStream. Idempotent: every
+ * service calls it at start-up, whichever comes first creates, the others find.
+ */
+
+/** How long a runner may go without acking or signalling `working()` before its job is handed to another runner. */
+export const RUNNER_ACK_WAIT_MS = 30_000;
+const NANOS_PER_MS = 1_000_000;
+
+export function streamConfig(names: JobNames): Partial<StreamConfig> & { name: string } {
+  return {
+    name: names.stream,
+    subjects: [...names.streamSubjects],
+    // Limits retention with no limits: nothing is ever removed. WorkQueue or Interest
+    // retention would delete acknowledged events and break history and rebuilds.
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_msgs: -1,
+    max_bytes: -1,
+    max_age: 0,
+    max_msgs_per_subject: -1,
+    deny_delete: true,
+    deny_purge: true,
+    allow_direct: true,
+    duplicate_window: 2 * 60 * 1000 * NANOS_PER_MS,
+    num_replicas: 1,
+  };
+}
+
+export async function ensureStream(jsm: JetStreamManager, names: JobNames): Promise<void> {
+  const wanted = streamConfig(names);
+  try {
+    const info = await jsm.streams.info(names.stream);
+    const c = info.config;
+    const drift: string[] = [];
+    if (c.retention !== RetentionPolicy.Limits) drift.push(`retention is ${c.retention}`);
+    if (!c.deny_delete || !c.deny_purge) drift.push("delete or purge is allowed");
+    if (drift.length > 0) {
+      throw new Error(`stream ${names.stream} exists with unsafe settings (${drift.join(", ")}); refusing to run on it`);
+    }
+    if (!c.allow_direct || names.streamSubjects.some((s) => !c.subjects?.includes(s))) {
+      await jsm.streams.update(names.stream, { ...c, allow_direct: true, subjects: [...new Set([...(c.subjects ?? []), ...names.streamSubjects])] });
+    }
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await jsm.streams.add(wanted);
+  }
+}
+
+export async function ensureRunnerConsumer(jsm: JetStreamManager, names: JobNames): Promise<void> {
+  await ensureConsumer(jsm, names.stream, {
+    durable_name: names.runnerConsumer,
+    filter_subject: names.requestFilter,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: RUNNER_ACK_WAIT_MS * NANOS_PER_MS,
+    // Retries are naks with a delay decided by the runner; a crashed runner's job comes
+    // back after ack_wait. The runner that sees the last attempt fail ends the job
+    // itself, so the server never gives up on a message on its own.
+    max_deliver: -1,
+    max_ack_pending: 20_000,
+  });
+}
+
+export async function ensureProjectorConsumer(jsm: JetStreamManager, names: JobNames): Promise<void> {
+  await ensureConsumer(jsm, names.stream, {
+    durable_name: names.projectorConsumer,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: 30_000 * NANOS_PER_MS,
+    max_deliver: -1,
+    max_ack_pending: 10_000,
+  });
+}
+
+async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Parameters<JetStreamManager["consumers"]["add"]>[1]) {
+  try {
+    await jsm.consumers.info(stream, config.durable_name!);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await jsm.consumers.add(stream, config);
+  }
+}
+
+export async function openViewBucket(nc: NatsConnection, names: JobNames): Promise<KV> {
+  // history 1: the bucket is a derived view; the stream is the history.
+  return new Kvm(nc).create(names.viewBucket, { history: 1, storage: StorageType.File, allow_direct: true });
+}
+
+export async function openTypesBucket(nc: NatsConnection, names: JobNames): Promise<KV> {
+  return new Kvm(nc).create(names.typesBucket, { history: 1, storage: StorageType.File });
+}
+
+export function isNotFound(err: unknown): boolean {
+  const e = err as { code?: unknown; api_error?: { err_code?: number; code?: number }; message?: string };
+  return e?.api_error?.code === 404 || e?.api_error?.err_code === 10059 || e?.api_error?.err_code === 10014 || /not found/i.test(e?.message ?? "");
+}

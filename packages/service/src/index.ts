@@ -1,0 +1,3 @@
+export { loadConfig, ConfigError, CommonEnv } from "./config.ts";
+export { createLogger, type Logger } from "./logger.ts";
+export { onShutdown } from "./shutdown.ts";

@@ -1,0 +1,27 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * Test tiers by name: *.unit.test.ts (pure, in-memory), *.int.test.ts (one adapter
+ * against a real nats-server), *.e2e.test.ts (service processes). Each file that needs
+ * NATS starts its own server on a free port.
+ */
+export default defineConfig({
+  test: {
+    // Two cores: files that start service processes are heavy; keep them from starving each other.
+    maxWorkers: 2,
+    minWorkers: 1,
+    projects: [
+      { extends: true, test: { name: "unit", include: ["**/*.unit.test.ts"], exclude: ["**/node_modules/**"] } },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["**/*.int.test.ts", "**/*.e2e.test.ts"],
+          exclude: ["**/node_modules/**"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
