@@ -15,16 +15,28 @@ export class ConfigError extends Error {
 
 export function loadConfig<T extends TObject>(schema: T, env: Record<string, string | undefined> = process.env): Static<T> {
   const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.properties)) {
+  const problems: string[] = [];
+  for (const [key, prop] of Object.entries(schema.properties) as [string, { type?: string; description?: string }][]) {
     const value = env[key];
-    if (value !== undefined && value !== "") raw[key] = value;
+    if (value === undefined || value === "") continue;
+    // Value.Convert would turn "80.5" into 80 and "3x" into NaN: numbers are checked as text first.
+    if (prop.type === "integer" && !/^-?\d+$/.test(value.trim())) problems.push(`${key}: must be an integer (got ${JSON.stringify(value)})`);
+    else if (prop.type === "number" && !Number.isFinite(Number(value))) problems.push(`${key}: must be a number (got ${JSON.stringify(value)})`);
+    else raw[key] = value;
   }
-  const value = Value.Convert(schema, Value.Default(schema, raw));
-  if (!Value.Check(schema, value)) {
-    const problems = [...Value.Errors(schema, value)].map((e) => `${e.instancePath.slice(1) || "(root)"}: ${e.message} (got ${JSON.stringify(Value.Pointer.Get(raw, e.instancePath) ?? null)})`);
-    throw new ConfigError(problems);
+  const value = Value.Convert(schema, Value.Default(schema, { ...raw }));
+  if (problems.length === 0 && Value.Check(schema, value)) return value as Static<T>;
+  // One problem per variable, however many branches of a union failed.
+  const seen = new Set(problems.map((p) => p.slice(0, p.indexOf(":"))));
+  for (const e of Value.Errors(schema, value)) {
+    const key = e.instancePath.split("/")[1] || "(root)";
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const prop = (schema.properties as Record<string, { anyOf?: { const?: unknown }[] }>)[key];
+    const allowed = prop?.anyOf?.every((b) => b.const !== undefined) ? `one of ${prop.anyOf.map((b) => b.const).join(", ")}` : e.message;
+    problems.push(`${key}: ${allowed} (got ${JSON.stringify(env[key] ?? null)})`);
   }
-  return value as Static<T>;
+  throw new ConfigError(problems);
 }
 
 /** Settings every service shares. */

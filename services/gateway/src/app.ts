@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from "fastify";
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { DebugRequestLog } from "./request-log.ts";
+import { requireBearerAuth } from "./plugins/auth.ts";
+import { handleError, installProblemHandlers } from "./plugins/problem.ts";
+import type { JobStore, JobTypes, Readiness } from "./ports.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { jobTypeRoutes } from "./routes/job-types.ts";
+import { jobRoutes } from "./routes/jobs.ts";
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface AppDeps {
+  jobs: JobStore;
+  types: JobTypes;
+  readiness: Readiness;
+  /** token -> application name */
+  tokens: ReadonlyMap<string, string>;
+  logger?: FastifyBaseLogger;
+}
+
+export interface AppOptions {
+  /** Largest accepted body in bytes; NATS max_payload (1 MB) bounds it from above. */
+  bodyLimit?: number;
+}
+
+export const DEFAULT_BODY_LIMIT = 512 * 1024;
+
+/**
+ * The gateway as a fastify app: plugins and routes, no listening (main.ts listens, tests
+ * call `inject`; plugins load on `ready()`, which both do). Routes that need a token live in one scope with the auth hook; the
+ * probes live outside it.
+ */
+export function buildApp(deps: AppDeps, opts: AppOptions = {}): App {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    logController: new DebugRequestLog(),
+    // While closing, requests still in flight keep being served (NATS drains after the app closes).
+    return503OnClosing: false,
+    // Bad URLs and the like bypass the error handler; route them through it so they are problems too.
+    frameworkErrors: (err, request, reply) => void handleError(err, request, reply),
+  }).withTypeProvider<TypeBoxTypeProvider>() as App;
+
+  // TypeBox checks bodies as they are (no coercion, no silent removal of unknown fields, as Ajv's defaults would do).
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // Only JSON bodies: without the built-in text/plain parser, text answers 415 instead of a confusing 400.
+  app.removeContentTypeParser("text/plain");
+  installProblemHandlers(app);
+
+  app.register(healthRoutes, { readiness: deps.readiness });
+  app.register(async (authenticated) => {
+    await requireBearerAuth(authenticated, deps.tokens);
+    await authenticated.register(jobRoutes, { jobs: deps.jobs, types: deps.types });
+    await authenticated.register(jobTypeRoutes, { types: deps.types });
+  });
+  return app;
+}

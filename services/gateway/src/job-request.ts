@@ -1,0 +1,74 @@
+import { newJobId, type JobRequested } from "@jobs/core";
+import { Type, type Static } from "typebox";
+import { ApiError } from "./errors.ts";
+import { paramsIssues } from "./params-check.ts";
+import type { JobTypes } from "./ports.ts";
+import { describeIssues } from "./validation-issues.ts";
+
+/** Defaults of the optional fields of `POST /job` (documented in the schema, applied in `toJobRequested`). */
+export const JOB_DEFAULTS = { maxAttempts: 3, timeoutMs: 600_000 } as const;
+
+export const CreateJobBody = Type.Object(
+  {
+    type: Type.String({ minLength: 1, description: "A job type from GET /job-types" }),
+    params: Type.Optional(Type.Unknown({ description: "Any JSON, checked against the type's params schema", default: {} })),
+    meta: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: "Any JSON object; returned exactly as sent", default: {} }),
+    ),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: JOB_DEFAULTS.maxAttempts })),
+    timeoutMs: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 86_400_000, default: JOB_DEFAULTS.timeoutMs, description: "Time limit of one attempt" }),
+    ),
+    runAt: Type.Optional(Type.String({ format: "date-time", description: "Do not start before this time (ISO 8601)" })),
+  },
+  { additionalProperties: false },
+);
+export type CreateJobBody = Static<typeof CreateJobBody>;
+
+/**
+ * Turns a schema-valid `POST /job` body into the JobRequested event of a new job, or
+ * throws the ApiError that explains why it cannot: an unknown type (listing the known
+ * ones) or params that fail the type's schema. Nothing is stored here.
+ */
+export function toJobRequested(body: CreateJobBody, app: string, types: JobTypes, now: Date = new Date()): JobRequested {
+  const descriptor = types.get(body.type);
+  if (descriptor === undefined) throw unknownType(body.type, types);
+  const params = body.params ?? {};
+  const issues = paramsIssues(descriptor, params);
+  if (issues.length > 0) throw new ApiError("invalid_params", describeIssues(issues), { errors: issues });
+
+  let runAt: string | null = null;
+  if (body.runAt !== undefined) {
+    const at = new Date(body.runAt);
+    // The format check passes a few strings Date cannot represent (a leap second, year 0000 edge cases).
+    if (Number.isNaN(at.getTime())) {
+      const errors = [{ path: "/body/runAt", message: "is not a representable date-time" }];
+      throw new ApiError("validation", describeIssues(errors), { errors });
+    }
+    runAt = at.toISOString(); // stored in UTC so every service compares it the same way
+  }
+
+  return {
+    type: "JobRequested",
+    jobId: newJobId(now.getTime()),
+    time: now.toISOString(),
+    data: {
+      app,
+      jobType: descriptor.name,
+      params,
+      meta: body.meta ?? {},
+      maxAttempts: body.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
+      timeoutMs: body.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
+      runAt,
+    },
+  };
+}
+
+function unknownType(type: string, types: JobTypes): ApiError {
+  const known = types.list().map((d) => d.name);
+  const listing = known.length > 0 ? `known types: ${known.join(", ")}` : "no job types are registered yet (is a runner running?)";
+  return new ApiError("unknown_job_type", `Unknown job type "${type}"; ${listing}`, {
+    errors: [{ path: "/body/type", message: `is not a known job type; ${listing}` }],
+    knownTypes: known,
+  });
+}

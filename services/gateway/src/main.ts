@@ -1,0 +1,82 @@
+import { jobNames } from "@jobs/core";
+import {
+  connectNats,
+  ensureStream,
+  EventLog,
+  jetstream,
+  jetstreamManager,
+  JobTypeCatalog,
+  openTypesBucket,
+  openViewBucket,
+  ViewStore,
+  type NatsConnection,
+} from "@jobs/nats";
+import { ConfigError, createLogger, onShutdown } from "@jobs/service";
+import { buildApp, type App } from "./app.ts";
+import { DEV_API_TOKENS, loadGatewayConfig, type GatewayConfig } from "./config.ts";
+import { trackConnection } from "./nats-connection-state.ts";
+import { NatsJobStore } from "./nats-job-store.ts";
+import { NatsReadiness } from "./nats-readiness.ts";
+
+/** The gateway process: config, NATS, the app, listen; on SIGTERM finish requests, then drain NATS. */
+
+function configOrExit(): GatewayConfig {
+  try {
+    return loadGatewayConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`gateway: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
+const config = configOrExit();
+const { env } = config;
+const log = createLogger("gateway", env.LOG_LEVEL);
+if (config.devTokens) {
+  log.warn(
+    { API_TOKENS: DEV_API_TOKENS },
+    `API_TOKENS is not set: using the development token (app "dev", send "Authorization: Bearer dev-token"); set API_TOKENS for anything real`,
+  );
+}
+
+let app: App | undefined;
+let nc: NatsConnection | undefined;
+const signal = onShutdown(log, async () => {
+  await app?.close(); // stops accepting, lets in-flight requests finish
+  await nc?.drain(); // then flushes what they published
+});
+
+try {
+  const names = jobNames(env.JOBS_PREFIX);
+  nc = await connectNats({ servers: env.NATS_URL, name: "gateway", log });
+  const connected = trackConnection(nc);
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, names);
+  const views = new ViewStore(await openViewBucket(nc, names));
+  const types = new JobTypeCatalog(log);
+  await types.follow(await openTypesBucket(nc, names), signal);
+  log.info({ types: types.list().map((t) => t.name) }, "job types loaded");
+
+  // Readiness gets its own short timeout so /readyz answers quickly during an outage.
+  const probeJsm = await jetstreamManager(nc, { timeout: 2_000 });
+  app = buildApp({
+    jobs: new NatsJobStore({ log: new EventLog(jetstream(nc), jsm, names), views, connected }),
+    types,
+    readiness: new NatsReadiness({
+      connected,
+      probeStream: () => probeJsm.streams.info(names.stream),
+      onProbeError: (err) => log.warn({ err }, "readiness: stream did not answer"),
+    }),
+    tokens: config.tokens,
+    logger: log,
+  });
+  if (!signal.aborted) {
+    const url = await app.listen({ host: env.HOST, port: env.PORT });
+    log.info({ url, prefix: names.prefix, stream: names.stream }, `gateway listening on ${url}`);
+  }
+} catch (err) {
+  log.fatal({ err }, "gateway failed to start");
+  await nc?.close().catch(() => undefined);
+  process.exit(1);
+}

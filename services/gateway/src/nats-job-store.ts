@@ -1,0 +1,50 @@
+import { foldEvents, InvalidEventError, isJobId, type JobRequested, type JobView } from "@jobs/core";
+import type { EventLog, ViewStore } from "@jobs/nats";
+import { EventNotStoredError, StoreUnavailableError, type JobStore } from "./ports.ts";
+
+export interface NatsJobStoreOptions {
+  log: EventLog;
+  views: ViewStore;
+  /** Whether the NATS connection is up now (see trackConnection). */
+  connected: () => boolean;
+  /** How long to wait for JetStream's publish ack. */
+  appendTimeoutMs?: number;
+}
+
+/**
+ * The gateway's JobStore on JetStream: requests go to the stream (acked before the 202),
+ * reads come from the projector's KV view, and when the view does not have the job yet
+ * (the projector lags, or KV's read-after-write is not promised) from a fold of the
+ * job's own events read back from the stream. So a GET right after its 202 finds the job.
+ */
+export class NatsJobStore implements JobStore {
+  private readonly appendTimeoutMs: number;
+
+  constructor(private readonly opts: NatsJobStoreOptions) {
+    this.appendTimeoutMs = opts.appendTimeoutMs ?? 5_000;
+  }
+
+  async append(event: JobRequested, msgId: string): Promise<{ seq: number }> {
+    if (!this.opts.connected()) throw new EventNotStoredError("not connected to NATS");
+    try {
+      const { seq } = await this.opts.log.append(event, msgId, { timeoutMs: this.appendTimeoutMs });
+      return { seq };
+    } catch (err) {
+      if (err instanceof InvalidEventError) throw err; // a bug in the caller, not an outage
+      // No responders, timeout, closed or draining connection, JetStream API error: no ack, no job.
+      throw new EventNotStoredError(`publish of ${event.jobId} not acknowledged: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+  }
+
+  async get(id: string): Promise<JobView | null> {
+    if (!isJobId(id)) return null; // never turn an arbitrary string into a key or subject
+    try {
+      const entry = await this.opts.views.get(id);
+      if (entry !== null) return entry.view;
+      return foldEvents(await this.opts.log.read(id));
+    } catch (err) {
+      if (err instanceof InvalidEventError) throw err; // a corrupt event is a bug to see, not an outage
+      throw new StoreUnavailableError(`reading job ${id} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+  }
+}

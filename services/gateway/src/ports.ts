@@ -1,0 +1,48 @@
+import type { JobRequested, JobTypeDescriptor, JobView } from "@jobs/core";
+
+/**
+ * The narrow interfaces the HTTP layer sees. NATS adapters implement them for the
+ * running service; in-memory fakes implement them for the API tests.
+ */
+
+export interface JobStore {
+  /**
+   * Stores the request event and resolves once it is durably stored (JetStream acked),
+   * with its stream sequence. Rejects with EventNotStoredError when that cannot be
+   * confirmed (no responders, timeout, disconnected): the caller answers 503.
+   */
+  append(event: JobRequested, msgId: string): Promise<{ seq: number }>;
+  /**
+   * The current view of a job, or null when no such job exists (including a malformed
+   * id). Never null for a job whose append has resolved. Rejects with
+   * StoreUnavailableError when the store cannot be read right now.
+   */
+  get(id: string): Promise<JobView | null>;
+}
+
+/** The catalogue of job types runners have announced (a live copy: it changes as runners start). */
+export interface JobTypes {
+  list(): JobTypeDescriptor[];
+  get(name: string): JobTypeDescriptor | undefined;
+}
+
+export interface Readiness {
+  /** Whether the gateway can take jobs now; `reason` says why not, for operators. */
+  check(): Promise<{ ready: boolean; reason?: string }>;
+}
+
+/** The event was not confirmed as stored: the job does not (reliably) exist; the client should retry. */
+export class EventNotStoredError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "EventNotStoredError";
+  }
+}
+
+/** A read could not be served because the store is unreachable right now. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
+}

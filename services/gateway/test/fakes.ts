@@ -1,0 +1,94 @@
+import { evolve, foldEvents, type JobRequested, type JobTypeDescriptor, type JobView, type StoredEvent } from "@jobs/core";
+import { EventNotStoredError, type JobStore, type JobTypes, type Readiness } from "../src/ports.ts";
+
+/**
+ * In-memory stand-ins for the gateway's ports: the API tests run through `inject`
+ * against these and never touch NATS.
+ */
+
+/** An event log in memory: appends get increasing sequences; get() folds a job's events like the real store. */
+export class FakeJobStore implements JobStore {
+  readonly events: StoredEvent[] = [];
+  readonly msgIds: string[] = [];
+  /** When set, append rejects as a NATS outage would (and stores nothing). */
+  failAppends = false;
+  private seq = 0;
+
+  async append(event: JobRequested, msgId: string): Promise<{ seq: number }> {
+    if (this.failAppends) throw new EventNotStoredError("fake outage: no responders");
+    this.seq += 1;
+    this.events.push({ seq: this.seq, event });
+    this.msgIds.push(msgId);
+    return { seq: this.seq };
+  }
+
+  async get(id: string): Promise<JobView | null> {
+    return foldEvents(this.events.filter((e) => e.event.jobId === id));
+  }
+
+  /** The request events appended so far: what a test asserts is empty after an error. */
+  get appended(): JobRequested[] {
+    return this.events.flatMap((e) => (e.event.type === "JobRequested" ? [e.event] : []));
+  }
+
+  /** Adds a job owned by another application, as if another client had created it. */
+  async seedJob(app: string, jobId: string): Promise<JobView> {
+    const event: JobRequested = {
+      type: "JobRequested",
+      jobId,
+      time: new Date().toISOString(),
+      data: { app, jobType: "sum", params: { a: 1, b: 2 }, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null },
+    };
+    const { seq } = await this.append(event, `${jobId}:requested`);
+    return evolve(null, { seq, event })!;
+  }
+}
+
+export class FakeJobTypes implements JobTypes {
+  private readonly types = new Map<string, JobTypeDescriptor>();
+  constructor(descriptors: JobTypeDescriptor[] = BUILT_IN_TYPES) {
+    for (const d of descriptors) this.types.set(d.name, d);
+  }
+  list(): JobTypeDescriptor[] {
+    return [...this.types.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+  get(name: string): JobTypeDescriptor | undefined {
+    return this.types.get(name);
+  }
+}
+
+export class FakeReadiness implements Readiness {
+  ready = true;
+  reason = "fake: NATS disconnected";
+  async check(): Promise<{ ready: boolean; reason?: string }> {
+    return this.ready ? { ready: true } : { ready: false, reason: this.reason };
+  }
+}
+
+const int = (minimum: number, maximum: number) => ({ type: "integer", minimum, maximum });
+const object = (properties: Record<string, unknown>) => ({
+  type: "object",
+  properties,
+  required: Object.keys(properties),
+  additionalProperties: false,
+});
+
+/** The built-in job types of the contract, as a runner would announce them (plain JSON Schema). */
+export const BUILT_IN_TYPES: JobTypeDescriptor[] = [
+  { name: "fibonacci", description: "F(n) as a decimal string", params: object({ n: int(0, 100_000) }) },
+  { name: "pi", description: "digits of pi, truncated", params: object({ digits: int(1, 100_000) }) },
+  { name: "countdown", description: "counts down, progress every second", params: object({ seconds: int(1, 3600) }) },
+  { name: "sum", description: "a + b", params: object({ a: { type: "number" }, b: { type: "number" } }) },
+  { name: "sleep", description: "waits ms milliseconds", params: object({ ms: int(0, 3_600_000) }) },
+  { name: "external", description: "completed by an outside system", params: {} },
+];
+
+/** One valid params value per built-in type. */
+export const SAMPLE_PARAMS: Record<string, unknown> = {
+  fibonacci: { n: 10 },
+  pi: { digits: 5 },
+  countdown: { seconds: 1 },
+  sum: { a: 1.5, b: -2 },
+  sleep: { ms: 0 },
+  external: { anything: ["goes", 1, null] },
+};

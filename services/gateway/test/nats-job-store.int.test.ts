@@ -1,0 +1,112 @@
+import { evolve, jobNames, newJobId, type JobRequested, type JobStarted, type JobView } from "@jobs/core";
+import {
+  connectNats,
+  ensureStream,
+  EventLog,
+  jetstream,
+  jetstreamManager,
+  openViewBucket,
+  ViewStore,
+  type NatsConnection,
+} from "@jobs/nats";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
+import { NatsJobStore } from "../src/nats-job-store.ts";
+import { EventNotStoredError } from "../src/ports.ts";
+
+const log = pino({ level: "silent" });
+
+function request(jobId = newJobId()): JobRequested {
+  return {
+    type: "JobRequested",
+    jobId,
+    time: new Date().toISOString(),
+    data: { app: "alpha", jobType: "sum", params: { a: 1, b: 2 }, meta: { m: [1] }, maxAttempts: 3, timeoutMs: 1000, runAt: null },
+  };
+}
+
+describe("NatsJobStore against a real nats-server", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connectNats({ servers: server.url, name: "gateway-test", log });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.dispose();
+  });
+
+  async function storeFor(prefix: string, opts: { provision?: boolean; connected?: () => boolean } = {}) {
+    const names = jobNames(prefix);
+    const jsm = await jetstreamManager(nc);
+    if (opts.provision !== false) await ensureStream(jsm, names);
+    const eventLog = new EventLog(jetstream(nc), jsm, names);
+    const views = new ViewStore(await openViewBucket(nc, names));
+    const store = new NatsJobStore({ log: eventLog, views, connected: opts.connected ?? (() => true), appendTimeoutMs: 1_000 });
+    return { store, eventLog, views };
+  }
+
+  it("finds a job right after its append, with no projector running (KV miss -> fold of the stream)", async () => {
+    const { store, views } = await storeFor(testPrefix("gw"));
+    const event = request();
+    const { seq } = await store.append(event, `${event.jobId}:requested`);
+    expect(seq).toBeGreaterThan(0);
+    expect(await views.get(event.jobId)).toBeNull(); // nothing folded it into the view
+
+    expect(await store.get(event.jobId)).toEqual(evolve(null, { seq, event }));
+  });
+
+  it("folds the job's later events too", async () => {
+    const { store, eventLog } = await storeFor(testPrefix("gw"));
+    const event = request();
+    await store.append(event, `${event.jobId}:requested`);
+    const started: JobStarted = { type: "JobStarted", jobId: event.jobId, time: new Date().toISOString(), data: { attempt: 1, runner: "r1" } };
+    const { seq } = await eventLog.append(started, `${event.jobId}:started:1`);
+
+    const view = await store.get(event.jobId);
+    expect(view).toMatchObject({ id: event.jobId, status: "running", attempts: 1, seq });
+  });
+
+  it("prefers the KV view when there is one", async () => {
+    const { store, views } = await storeFor(testPrefix("gw"));
+    const event = request();
+    const { seq } = await store.append(event, `${event.jobId}:requested`);
+    const projected: JobView = { ...evolve(null, { seq, event })!, status: "succeeded", result: { value: 3 }, seq: seq + 100 };
+    await views.save(projected, null);
+
+    expect(await store.get(event.jobId)).toEqual(projected);
+  });
+
+  it("answers null for unknown and malformed ids", async () => {
+    const { store } = await storeFor(testPrefix("gw"));
+    expect(await store.get(newJobId())).toBeNull();
+    expect(await store.get("*")).toBeNull();
+    expect(await store.get("a.b")).toBeNull();
+  });
+
+  it("a repeated append of the same request is stored once (message id dedup)", async () => {
+    const { store, eventLog } = await storeFor(testPrefix("gw"));
+    const event = request();
+    const first = await store.append(event, `${event.jobId}:requested`);
+    const again = await store.append(event, `${event.jobId}:requested`);
+    expect(again.seq).toBe(first.seq);
+    expect(await eventLog.read(event.jobId)).toHaveLength(1);
+  });
+
+  it("rejects with EventNotStoredError when no stream takes the subject (no responders)", async () => {
+    const { store } = await storeFor(testPrefix("gw"), { provision: false });
+    const event = request();
+    await expect(store.append(event, `${event.jobId}:requested`)).rejects.toBeInstanceOf(EventNotStoredError);
+  });
+
+  it("rejects at once, publishing nothing, while disconnected", async () => {
+    const prefix = testPrefix("gw");
+    const { store, eventLog } = await storeFor(prefix, { connected: () => false });
+    const event = request();
+    await expect(store.append(event, `${event.jobId}:requested`)).rejects.toBeInstanceOf(EventNotStoredError);
+    expect(await eventLog.read(event.jobId)).toEqual([]);
+  });
+});
