@@ -12,3 +12,5 @@ export {
 export { EventLog } from "./event-log.ts";
 export { ViewStore, isRevisionConflict, type ViewEntry } from "./view-store.ts";
 export { announceJobTypes, JobTypeCatalog } from "./type-registry.ts";
+export { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from "./clients.ts";
+export { DeliverPolicy, type ConsumerMessages, type JsMsg } from "./clients.ts";
