@@ -24,8 +24,10 @@ export function evolve(view: JobView | null, stored: StoredEvent): JobView | nul
     case "JobRequested":
       return view; // one request per job; a second one (same id) cannot redefine it
     case "JobStarted": {
-      if (event.data.attempt < view.attempts) return view;
-      if (event.data.attempt === view.attempts && view.status === "running") return view;
+      // An attempt starts once. A JobStarted of the current attempt (running, or already
+      // failed and waiting for its retry) or of an older one is a duplicate or a late
+      // double run; applying it would show a finished attempt as running again.
+      if (event.data.attempt <= view.attempts) return view;
       return {
         ...view,
         ...touch,

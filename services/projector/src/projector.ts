@@ -1,0 +1,103 @@
+import type { JsMsg, NatsConnection } from "@jobs/nats";
+import type { JobNames } from "@jobs/core";
+import type { Logger } from "@jobs/service";
+import { consumeUntilAborted } from "./consume-loop.ts";
+import { flushBatch, type FlushStats } from "./flush.ts";
+import type { HistoryPort, ViewPort } from "./job-projection.ts";
+import { ViewCache } from "./view-cache.ts";
+
+export interface ProjectorOptions {
+  /** Messages one pull asks for. */
+  maxMessages: number;
+  /** Jobs whose last view is kept in memory. */
+  cacheSize: number;
+  /** KV writes in flight at once within a flush. */
+  writeConcurrency: number;
+  /** Delay before an event whose write failed comes back. */
+  nakDelayMs: number;
+}
+
+export const DEFAULT_PROJECTOR_OPTIONS: ProjectorOptions = { maxMessages: 1000, cacheSize: 20_000, writeConcurrency: 256, nakDelayMs: 1000 };
+
+export interface ProjectorDeps {
+  nc: NatsConnection;
+  names: JobNames;
+  /** The view bucket (a ViewStore). */
+  views: ViewPort;
+  /** The stream, read back for a job whose events arrived out of order (an EventLog). */
+  history: HistoryPort;
+  log: Logger;
+  options?: Partial<ProjectorOptions>;
+}
+
+export interface ProjectorTotals extends FlushStats {
+  flushes: number;
+}
+
+export interface Projector {
+  /** Running totals since start. */
+  readonly totals: Readonly<ProjectorTotals>;
+  /** Stops pulling, folds what was already received, settles every message; resolves when done. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The live projector: folds every event of the stream into the view bucket. Messages are
+ * buffered as they arrive and flushed on the next turn of the event loop, one flush at a
+ * time: when idle a flush holds one event (low latency), under load it holds everything
+ * that arrived during the previous flush (one KV write per job, not per event).
+ */
+export function startProjector(deps: ProjectorDeps): Projector {
+  const options = { ...DEFAULT_PROJECTOR_OPTIONS, ...deps.options };
+  const { log } = deps;
+  const controller = new AbortController();
+  const flushDeps = { ...options, views: deps.views, history: deps.history, cache: new ViewCache(options.cacheSize), log };
+  const totals: ProjectorTotals = { flushes: 0, messages: 0, jobs: 0, written: 0, unchanged: 0, resynced: 0, poison: 0, handedBack: 0 };
+  const buffer: JsMsg[] = [];
+  let flushing: Promise<void> | null = null;
+
+  const drain = async () => {
+    while (buffer.length > 0) {
+      const batch = buffer.splice(0, buffer.length);
+      try {
+        const stats = await flushBatch(batch, flushDeps);
+        totals.flushes++;
+        for (const key of Object.keys(stats) as (keyof FlushStats)[]) totals[key] += stats[key];
+      } catch (err) {
+        // flushBatch settles every message itself; this is a bug guard. Unsettled messages come back after ack_wait.
+        log.error({ err, messages: batch.length }, "flush failed");
+      }
+    }
+  };
+  const scheduleFlush = () => {
+    if (flushing !== null) return; // the flush under way takes the new messages next
+    flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(drain)
+      .finally(() => {
+        flushing = null;
+        if (buffer.length > 0) scheduleFlush();
+      });
+  };
+
+  const consuming = consumeUntilAborted({
+    nc: deps.nc,
+    names: deps.names,
+    log,
+    signal: controller.signal,
+    maxMessages: options.maxMessages,
+    onMessage: (msg) => {
+      buffer.push(msg);
+      scheduleFlush();
+    },
+  }).catch((err: unknown) => log.error({ err }, "projector stopped consuming"));
+
+  return {
+    totals,
+    async stop() {
+      controller.abort();
+      await consuming;
+      while (flushing !== null) await flushing;
+      log.info({ totals }, "projector stopped");
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { isDeepStrictEqual } from "node:util";
+import { evolve, type JobNames, type JobView } from "@jobs/core";
+import { isRevisionConflict, jetstream, jetstreamManager, ViewStore, type KV, type NatsConnection } from "@jobs/nats";
+import type { Logger } from "@jobs/service";
+import { mapLimit } from "./map-limit.ts";
+import { scanStream } from "./stream-scan.ts";
+import { readViewEntry, readViewSnapshot, type SnapshotEntry } from "./view-snapshot.ts";
+
+export interface RebuildDeps {
+  nc: NatsConnection;
+  names: JobNames;
+  /** The view bucket. */
+  kv: KV;
+  log: Logger;
+}
+
+export interface RebuildSummary {
+  /** Stream sequence the rebuild read up to (the last one when it started). */
+  lastSeq: number;
+  eventsRead: number;
+  /** Events that did not decode (logged with their seq, skipped). */
+  undecodable: number;
+  /** Events of jobs that have no JobRequested (logged, skipped). */
+  orphanEvents: number;
+  jobs: number;
+  /** Views saved: created + behind + differed. */
+  written: number;
+  /** Jobs that had no view at all. */
+  created: number;
+  /** Live views that lagged behind the stream (lower seq): replaced by the newer fold. */
+  behind: number;
+  /** Live views that disagreed with the fold of the same events (or did not parse): drift, replaced. */
+  differed: number;
+  /** Live views identical to the rebuilt ones. */
+  equal: number;
+  /** Live views already past the rebuilt seq (the live projector is ahead): left alone. */
+  ahead: number;
+  /** Keys of jobs with no events in the stream (not derivable): deleted. */
+  orphansRemoved: number;
+  durationMs: number;
+}
+
+type Verdict = "created" | "behind" | "differed" | "equal" | "ahead";
+
+const WRITE_CONCURRENCY = 256;
+const MAX_CONFLICTS = 5;
+
+/**
+ * Rebuilds the view bucket from the stream's first event: fold every job in memory,
+ * then reconcile the bucket with the result. A live projector may run meanwhile: a view
+ * it already moved past the rebuilt seq is left alone, and every write and delete
+ * compares revisions, so neither side overwrites the other's newer fold.
+ */
+export async function rebuildView(deps: RebuildDeps): Promise<RebuildSummary> {
+  const started = Date.now();
+  const { log } = deps;
+  const js = jetstream(deps.nc);
+  const jsm = await jetstreamManager(deps.nc);
+
+  const views = new Map<string, JobView>();
+  let orphanEvents = 0;
+  const scan = await scanStream({ js, jsm, names: deps.names, log }, (stored) => {
+    const before = views.get(stored.event.jobId) ?? null;
+    const after = evolve(before, stored);
+    if (after === null) {
+      orphanEvents++;
+      log.error({ jobId: stored.event.jobId, seq: stored.seq, type: stored.event.type }, "event of a job with no JobRequested skipped");
+    } else if (after !== before) views.set(after.id, after);
+  });
+  log.info({ events: scan.eventsRead, jobs: views.size, lastSeq: scan.lastSeq }, "stream folded");
+
+  const snapshot = await readViewSnapshot(deps.kv);
+  const store = new ViewStore(deps.kv);
+  const counts: Record<Verdict, number> = { created: 0, behind: 0, differed: 0, equal: 0, ahead: 0 };
+  await mapLimit([...views.values()], WRITE_CONCURRENCY, async (view) => {
+    let entry = snapshot.get(view.id) ?? null;
+    for (let conflicts = 0; ; conflicts++) {
+      const verdict = judge(view, entry);
+      if (verdict === "equal" || verdict === "ahead") return void counts[verdict]++;
+      if (verdict === "differed") log.warn({ jobId: view.id, live: entry?.view ?? "unparseable", rebuilt: view }, "live view differs from the fold");
+      try {
+        await store.save(view, entry?.revision ?? null);
+        return void counts[verdict]++;
+      } catch (err) {
+        if (!isRevisionConflict(err) || conflicts >= MAX_CONFLICTS) throw err;
+        entry = await readViewEntry(deps.kv, view.id); // written meanwhile (live projector): judge again
+      }
+    }
+  });
+
+  let orphansRemoved = 0;
+  const orphans = [...snapshot].filter(([key, e]) => !views.has(key) && (e.view === null || e.view.seq <= scan.lastSeq));
+  await mapLimit(orphans, WRITE_CONCURRENCY, async ([key, e]) => {
+    try {
+      await deps.kv.delete(key, { previousSeq: e.revision });
+      orphansRemoved++;
+      log.warn({ jobId: key }, "view with no events in the stream removed");
+    } catch (err) {
+      if (!isRevisionConflict(err)) throw err; // written meanwhile: no longer ours to judge
+    }
+  });
+
+  const written = counts.created + counts.behind + counts.differed;
+  return { ...scan, orphanEvents, jobs: views.size, written, ...counts, orphansRemoved, durationMs: Date.now() - started };
+}
+
+function judge(rebuilt: JobView, entry: SnapshotEntry | null): Verdict {
+  if (entry === null) return "created";
+  if (entry.view === null) return "differed";
+  if (entry.view.seq > rebuilt.seq) return "ahead";
+  if (entry.view.seq < rebuilt.seq) return "behind";
+  return isDeepStrictEqual(entry.view, rebuilt) ? "equal" : "differed";
+}

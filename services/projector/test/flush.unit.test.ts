@@ -1,0 +1,180 @@
+import { describe, expect, it } from "vitest";
+import { encodeEvent, foldEvents, type JobEvent, type JobView, type StoredEvent } from "@jobs/core";
+import type { ViewEntry } from "@jobs/nats";
+import { createLogger } from "@jobs/service";
+import { flushBatch, type FlushDeps, type InboundMessage } from "../src/flush.ts";
+import type { HistoryPort, ViewPort } from "../src/job-projection.ts";
+import { ViewCache } from "../src/view-cache.ts";
+
+/** The flush against in-memory fakes of the view bucket and the stream. */
+const time = "2025-01-01T00:00:00.000Z";
+const requested = (jobId: string): JobEvent => ({
+  type: "JobRequested",
+  jobId,
+  time,
+  data: { app: "a", jobType: "sum", params: {}, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null },
+});
+const started = (jobId: string, attempt = 1): JobEvent => ({ type: "JobStarted", jobId, time, data: { attempt, runner: "r" } });
+const progress = (jobId: string, percent: number): JobEvent => ({ type: "JobProgress", jobId, time, data: { attempt: 1, percent } });
+
+/** A KV fake with revisions, compare-and-set, and writes that fail for chosen jobs. */
+class FakeViews implements ViewPort {
+  readonly data = new Map<string, ViewEntry>();
+  readonly failing = new Set<string>();
+  writes = 0;
+  gets = 0;
+  private revision = 0;
+
+  async get(jobId: string) {
+    this.gets++;
+    const e = this.data.get(jobId);
+    return e === undefined ? null : structuredClone(e);
+  }
+
+  async save(view: JobView, revision: number | null) {
+    if (this.failing.has(view.id)) throw new Error("TIMEOUT");
+    if ((this.data.get(view.id)?.revision ?? null) !== revision) throw new Error("wrong last sequence: 7");
+    this.writes++;
+    this.data.set(view.id, { view: structuredClone(view), revision: ++this.revision });
+    return this.revision;
+  }
+
+  /** Another writer (a second projector) moves the key. */
+  writeBehindOurBack(view: JobView) {
+    this.data.set(view.id, { view: structuredClone(view), revision: ++this.revision });
+  }
+}
+
+class FakeStream implements HistoryPort {
+  readonly events: StoredEvent[] = [];
+  reads = 0;
+  append(event: JobEvent): StoredEvent {
+    const stored = { seq: this.events.length + 1, event };
+    this.events.push(stored);
+    return stored;
+  }
+  async read(jobId: string) {
+    this.reads++;
+    return this.events.filter((e) => e.event.jobId === jobId);
+  }
+  fold(jobId: string) {
+    return foldEvents(this.events.filter((e) => e.event.jobId === jobId));
+  }
+}
+
+const settled: string[] = [];
+const message = (stored: StoredEvent, data: Uint8Array = encodeEvent(stored.event)): InboundMessage => ({
+  seq: stored.seq,
+  subject: `t.event.${stored.event.jobId}`,
+  data,
+  ack: () => settled.push(`ack ${stored.seq}`),
+  nak: () => settled.push(`nak ${stored.seq}`),
+});
+
+function setup() {
+  settled.length = 0;
+  const views = new FakeViews();
+  const stream = new FakeStream();
+  const deps: FlushDeps = { views, history: stream, cache: new ViewCache(100), log: createLogger("test", "silent"), writeConcurrency: 8, nakDelayMs: 0 };
+  return { views, stream, deps };
+}
+
+describe("flushBatch", () => {
+  it("writes each job once per flush and acks every message after its write", async () => {
+    const { views, stream, deps } = setup();
+    const batch = [requested("A"), requested("B"), started("A"), progress("A", 10), started("B"), progress("A", 20)].map((e) => message(stream.append(e)));
+    const stats = await flushBatch(batch, deps);
+    expect(views.writes).toBe(2);
+    expect(views.gets).toBe(0); // new jobs: no read before the create
+    expect(stream.reads).toBe(0); // in order: no resync
+    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+    expect(views.data.get("B")!.view).toEqual(stream.fold("B"));
+    expect(settled.toSorted()).toEqual(batch.map((m) => `ack ${m.seq}`).toSorted());
+    expect(stats).toMatchObject({ messages: 6, jobs: 2, written: 2, poison: 0, handedBack: 0 });
+  });
+
+  it("skips the write when nothing changed, and needs no read when the view is cached", async () => {
+    const { views, stream, deps } = setup();
+    const first = [requested("A"), started("A")].map((e) => stream.append(e));
+    await flushBatch(first.map((s) => message(s)), deps);
+    const writes = views.writes;
+    await flushBatch([message(first[1]!)], deps); // the same event delivered again
+    expect(views.writes).toBe(writes);
+    await flushBatch([message(stream.append(progress("A", 50)))], deps);
+    expect(views.gets).toBe(0);
+    expect(stream.reads).toBe(0);
+    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+  });
+
+  it("naks the messages of a job whose write failed, in order, and keeps the other acks", async () => {
+    const { views, stream, deps } = setup();
+    views.failing.add("B");
+    const batch = [requested("A"), requested("B"), started("B"), started("A"), progress("B", 5)].map((e) => message(stream.append(e)));
+    const stats = await flushBatch(batch, deps);
+    expect(settled.filter((s) => s.startsWith("nak"))).toEqual(["nak 2", "nak 3", "nak 5"]);
+    expect(settled.filter((s) => s.startsWith("ack")).toSorted()).toEqual(["ack 1", "ack 4"]);
+    expect(stats.handedBack).toBe(3);
+    expect(views.data.has("B")).toBe(false);
+
+    // The handed-back events come back after a newer one was folded: the job resyncs from the stream.
+    views.failing.delete("B");
+    settled.length = 0;
+    const later = stream.append(progress("B", 50));
+    await flushBatch([message(later)], deps);
+    expect(views.data.get("B")!.view).toEqual(stream.fold("B"));
+    await flushBatch(batch.filter((m) => [2, 3, 5].includes(m.seq)), deps);
+    expect(views.data.get("B")!.view).toEqual(stream.fold("B"));
+    expect(settled.every((s) => s.startsWith("ack"))).toBe(true);
+  });
+
+  it("refolds a job from the stream when an event overtook an older one", async () => {
+    const { views, stream, deps } = setup();
+    const [r, s, p] = [requested("A"), started("A"), progress("A", 40)].map((e) => stream.append(e));
+    await flushBatch([message(r!), message(p!)], deps); // the JobStarted is still with a dead projector
+    await flushBatch([message(s!)], deps); // ... and comes back after ack_wait
+    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+    expect(views.data.get("A")!.view).toMatchObject({ status: "running", progress: { percent: 40 }, seq: 3 });
+  });
+
+  it("does not read the stream for late events of a job that has ended", async () => {
+    const { views, stream, deps } = setup();
+    const finished: JobEvent = { type: "JobFinished", jobId: "A", time, data: { attempt: 1, outcome: "succeeded", result: 1 } };
+    await flushBatch([requested("A"), started("A"), finished].map((e) => message(stream.append(e))), deps);
+    const writes = views.writes;
+    await flushBatch([message(stream.append(progress("A", 99))), message(stream.append(started("A", 2)))], deps);
+    expect(stream.reads).toBe(0);
+    expect(views.writes).toBe(writes);
+    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+  });
+
+  it("folds a job whose JobRequested arrives after its later events", async () => {
+    const { views, stream, deps } = setup();
+    const [r, s] = [requested("A"), started("A")].map((e) => stream.append(e));
+    const stats = await flushBatch([message(s!)], deps);
+    expect(stats.poison).toBe(0);
+    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+    await flushBatch([message(r!)], deps);
+    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+  });
+
+  it("re-reads and re-folds on a revision conflict", async () => {
+    const { views, stream, deps } = setup();
+    await flushBatch([message(stream.append(requested("A")))], deps);
+    const s = stream.append(started("A"));
+    views.writeBehindOurBack(foldEvents([stream.events[0]!, s])!); // a second projector folded the start
+    const p = stream.append(progress("A", 70));
+    await flushBatch([message(s), message(p)], deps);
+    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+    expect(settled).toContain(`ack ${p.seq}`);
+  });
+
+  it("acks poison: undecodable messages and events of jobs with no JobRequested", async () => {
+    const { views, stream, deps } = setup();
+    const orphan = stream.append(started("Z"));
+    const garbage = stream.append(requested("G"));
+    const stats = await flushBatch([message(orphan), message(garbage, new TextEncoder().encode("{not json"))], deps);
+    expect(stats.poison).toBe(2);
+    expect(settled.toSorted()).toEqual([`ack ${orphan.seq}`, `ack ${garbage.seq}`]);
+    expect(views.data.size).toBe(0);
+  });
+});

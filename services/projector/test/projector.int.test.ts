@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { newJobId, type JobEvent } from "@jobs/core";
+import { jetstream } from "@jobs/nats";
+import { eventually } from "../../../test/support/eventually.ts";
+import { startService } from "../../../test/support/services.ts";
+import { rebuildView } from "../src/rebuild.ts";
+import { expectConsumerDrained, expectViewsFolded, publishJobs, startHarness, type Harness } from "./harness.ts";
+
+/** The live projector against a real nats-server: every view equals the fold of its job's events. */
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.dispose();
+  h = undefined;
+});
+
+describe("projector", () => {
+  it("folds interleaved jobs, duplicates included, into exactly the fold of each job's events", async () => {
+    h = await startHarness("proj");
+    const harness = h;
+    harness.startProjector();
+    const ids = await publishJobs(harness, 300);
+    await eventually(() => expectViewsFolded(harness, ids), { timeoutMs: 20_000, intervalMs: 200 });
+    await eventually(() => expectConsumerDrained(harness));
+  });
+
+  it("acks poison (an undecodable message, events of a job never requested) and keeps folding", async () => {
+    h = await startHarness("poison");
+    const harness = h;
+    harness.startProjector();
+    const js = jetstream(harness.nc);
+    const ghost = newJobId();
+    await js.publish(harness.names.eventSubject(newJobId()), new TextEncoder().encode("{ not json"));
+    const started: JobEvent = { type: "JobStarted", jobId: ghost, time: new Date().toISOString(), data: { attempt: 1, runner: "r" } };
+    await harness.append(started);
+    const ids = await publishJobs(harness, 20);
+    await eventually(() => expectViewsFolded(harness, ids));
+    await eventually(() => expectConsumerDrained(harness));
+    expect(await harness.views.get(ghost)).toBeNull();
+  });
+
+  it("re-creates its durable consumer when it is deleted under it", async () => {
+    h = await startHarness("deleted");
+    const harness = h;
+    harness.startProjector();
+    const before = await publishJobs(harness, 30);
+    await eventually(() => expectViewsFolded(harness, before));
+    await harness.jsm.consumers.delete(harness.names.stream, harness.names.projectorConsumer);
+    const after = await publishJobs(harness, 30);
+    await eventually(() => expectViewsFolded(harness, [...before, ...after]), { timeoutMs: 30_000, intervalMs: 250 });
+    await eventually(() => expectConsumerDrained(harness));
+  }, 60_000);
+
+  it(
+    "a projector killed mid-burst is replaced; the new one catches up to what a rebuild derives",
+    async () => {
+      h = await startHarness("kill");
+      const harness = h;
+      const child = startService("projector", { NATS_URL: harness.server.url, JOBS_PREFIX: harness.names.prefix });
+      const first = await publishJobs(harness, 200);
+      // Mid-burst: the process has folded some of it, and holds unacked events.
+      await eventually(async () => expect((await harness.kv.status()).values).toBeGreaterThan(0), { timeoutMs: 20_000 });
+      const burst = publishJobs(harness, 400);
+      await eventually(async () => expect((await harness.kv.status()).values).toBeGreaterThan(250), { timeoutMs: 20_000, intervalMs: 5 });
+      expect(await child.stop("SIGKILL"), child.output()).toBeNull();
+      const ids = [...first, ...(await burst)];
+
+      harness.startProjector();
+      // What the dead process held comes back after the consumer's ack_wait (30 s).
+      await eventually(() => expectViewsFolded(harness, ids), { timeoutMs: 60_000, intervalMs: 500 });
+      await eventually(() => expectConsumerDrained(harness), { timeoutMs: 10_000 });
+      const summary = await rebuildView({ nc: harness.nc, names: harness.names, kv: harness.kv, log: harness.log });
+      expect(summary).toMatchObject({ jobs: ids.length, equal: ids.length, written: 0, differed: 0, ahead: 0, orphansRemoved: 0 });
+    },
+    120_000,
+  );
+
+  it("resumes by itself after nats-server restarts under it", async () => {
+    h = await startHarness("restart");
+    const harness = h;
+    harness.startProjector();
+    const before = await publishJobs(harness, 50);
+    await eventually(() => expectViewsFolded(harness, before));
+
+    await harness.server.stop();
+    await harness.server.restart();
+    // Our own connection reconnects too (a request sent before that can be lost: retry until JetStream answers).
+    await eventually(() => harness.jsm.streams.info(harness.names.stream), { timeoutMs: 30_000, intervalMs: 250 });
+    const after = await publishJobs(harness, 50);
+    await eventually(() => expectViewsFolded(harness, [...before, ...after]), { timeoutMs: 45_000, intervalMs: 250 });
+    await eventually(() => expectConsumerDrained(harness));
+  }, 90_000);
+});

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newJobId, type JobView } from "@jobs/core";
+import { openViewBucket, ViewStore, type KV } from "@jobs/nats";
+import { eventually } from "../../../test/support/eventually.ts";
+import { rebuildView } from "../src/rebuild.ts";
+import { expectConsumerDrained, expectViewsFolded, publishJobs, startHarness, type Harness } from "./harness.ts";
+
+/**
+ * The rebuild against a real nats-server, after a live projector has caught up: it
+ * finds nothing to change, and it restores what the live fold had after the bucket was
+ * damaged or lost.
+ */
+let h: Harness;
+let ids: string[];
+/** The bucket as the live projector left it: key -> JSON. */
+let live: Map<string, string>;
+
+beforeAll(async () => {
+  h = await startHarness("rebuild");
+  const projector = h.startProjector();
+  ids = await publishJobs(h, 150);
+  await eventually(() => expectViewsFolded(h, ids), { timeoutMs: 20_000, intervalMs: 200 });
+  await eventually(() => expectConsumerDrained(h));
+  await projector.stop();
+  live = new Map([...(await bucketContents(h.kv))].map(([k, v]) => [k, v.value]));
+  expect(live.size).toBe(ids.length);
+}, 60_000);
+
+afterAll(async () => {
+  await h?.dispose();
+});
+
+async function bucketContents(kv: KV): Promise<Map<string, { value: string; revision: number }>> {
+  const out = new Map<string, { value: string; revision: number }>();
+  for await (const key of await kv.keys()) {
+    const e = await kv.get(key);
+    if (e?.operation === "PUT") out.set(key, { value: e.string(), revision: e.revision });
+  }
+  return out;
+}
+
+const rebuild = (kv: KV = h.kv) => rebuildView({ nc: h.nc, names: h.names, kv, log: h.log });
+
+/** Same keys, and each value parses to the same view (the bytes may differ in key order). */
+async function expectBucketEqualsLive(kv: KV) {
+  const now = await bucketContents(kv);
+  expect([...now.keys()].sort()).toEqual([...live.keys()].sort());
+  for (const [key, json] of live) expect(JSON.parse(now.get(key)!.value), key).toEqual(JSON.parse(json));
+}
+
+describe("rebuildView", () => {
+  it("finds nothing to change after the live projector caught up, and leaves the bucket untouched", async () => {
+    const before = await bucketContents(h.kv);
+    const events = [...h.stored.values()].reduce((n, list) => n + list.length, 0);
+    const summary = await rebuild();
+    expect(summary).toMatchObject({ eventsRead: events, undecodable: 0, orphanEvents: 0, jobs: ids.length, written: 0, differed: 0, equal: ids.length, orphansRemoved: 0 });
+    expect(await bucketContents(h.kv)).toEqual(before); // same values, same revisions
+  });
+
+  it("repairs a corrupted view, a missing one and an unparseable one, and removes a view with no events", async () => {
+    const views = new ViewStore(h.kv);
+    const [corrupt, missing, garbage] = [ids[3]!, ids[7]!, ids[11]!];
+    const entry = (await views.get(corrupt))!;
+    await views.save({ ...entry.view, status: "running", result: null } as JobView, entry.revision);
+    await h.kv.delete(missing);
+    await h.kv.put(garbage, "{ not a view");
+    const orphan = newJobId();
+    await h.kv.put(orphan, JSON.stringify({ ...entry.view, id: orphan }));
+
+    const summary = await rebuild();
+    expect(summary).toMatchObject({ jobs: ids.length, created: 1, differed: 2, behind: 0, written: 3, equal: ids.length - 3, ahead: 0, orphansRemoved: 1 });
+    await expectBucketEqualsLive(h.kv);
+    expect(await h.kv.get(orphan)).toMatchObject({ operation: "DEL" });
+  });
+
+  it("restores exactly what the live fold had after the bucket was deleted", async () => {
+    await h.kv.destroy();
+    const kv = await openViewBucket(h.nc, h.names);
+    expect((await kv.status()).values).toBe(0);
+    const summary = await rebuild(kv);
+    expect(summary).toMatchObject({ jobs: ids.length, created: ids.length, written: ids.length, differed: 0, equal: 0, orphansRemoved: 0 });
+    await expectBucketEqualsLive(kv);
+    h.kv = kv;
+  });
+
+  it("runs alongside a live projector and a stream of new events; the views end as the fold", async () => {
+    const projector = h.startProjector();
+    const publishing = publishJobs(h, 300);
+    const summary = await rebuild();
+    const more = await publishing;
+    expect(summary.differed).toBe(0); // lagging or newer live views, never a different fold of the same events
+    await eventually(() => expectViewsFolded(h, [...ids, ...more]), { timeoutMs: 20_000, intervalMs: 200 });
+    await projector.stop();
+  });
+
+  it("leaves alone a view the live projector has moved past the rebuilt one", async () => {
+    const views = new ViewStore(h.kv);
+    const id = ids[0]!;
+    const entry = (await views.get(id))!;
+    // As if a live projector had folded an event published after the rebuild's scan started.
+    const ahead = { ...entry.view, seq: entry.view.seq + 1_000_000 };
+    await views.save(ahead, entry.revision);
+    const summary = await rebuild();
+    expect(summary).toMatchObject({ ahead: 1, written: 0, equal: summary.jobs - 1 });
+    expect((await views.get(id))!.view).toEqual(ahead);
+  });
+});
