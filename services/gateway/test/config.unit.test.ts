@@ -35,7 +35,7 @@ describe("gateway config", () => {
   it("reports every problem at once", () => {
     const problems = problemsOf({ PORT: "http", API_TOKENS: "nocolon,bad name:t,ok:" });
     expect(problems).toEqual([
-      'PORT: must be integer (got "http")',
+      'PORT: must be an integer (got "http")',
       "API_TOKENS pair 1: expected app:token",
       expect.stringContaining('API_TOKENS pair 2: application name "bad name"'),
       expect.stringContaining("API_TOKENS pair 3 (ok): the token must be"),

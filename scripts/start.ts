@@ -1,0 +1,109 @@
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { findNatsServerBinary, INSTALL_HINT, isAcceptingConnections, LOCAL_NATS, localNatsArgs, waitUntilAccepting } from "./lib/nats-server.ts";
+import { formatPrefix } from "./lib/prefix-lines.ts";
+import { parseRunnerReplicas, serviceSpecs, StartError } from "./lib/service-specs.ts";
+import { SupervisedProcess } from "./lib/supervise.ts";
+
+/**
+ * `pnpm start`: the whole service on one machine. Runs the gateway, the projector and
+ * RUNNER_REPLICAS runners under a supervisor that restarts what crashes; when NATS_URL is
+ * unset and nothing answers on 127.0.0.1:4222 it also runs a nats-server of its own with
+ * its data under .data/nats. The first SIGINT/SIGTERM stops the services, then that
+ * nats-server; a second one kills everything.
+ */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** How long a service gets to finish or hand back its work after SIGTERM. */
+const SERVICE_GRACE_MS = 20_000;
+const NATS_GRACE_MS = 10_000;
+/** Signals closer than this to the first one count as the same signal. */
+const SAME_SIGNAL_MS = 1000;
+
+const prefix = formatPrefix("start", 97, process.stderr);
+const log = (message: string) => process.stderr.write(message.split("\n").map((line) => `${prefix}${line}\n`).join(""));
+
+/** The processes this run supervises; `nats` is set only when it runs a nats-server of its own. */
+let services: SupervisedProcess[] = [];
+let nats: SupervisedProcess | null = null;
+let stopping = false;
+
+/** Starts the local nats-server (kept in `nats` at once, so a signal meanwhile stops it too). */
+async function startLocalNats(): Promise<void> {
+  const binary = findNatsServerBinary();
+  if (!binary) throw new StartError(INSTALL_HINT);
+  const storeDir = join(ROOT, ".data", "nats");
+  mkdirSync(storeDir, { recursive: true });
+  log(`nothing answers on ${LOCAL_NATS.host}:${LOCAL_NATS.port}: starting ${binary} with its data in ${storeDir}`);
+  // nats-server shuts down cleanly on either signal but reports SIGINT with exit code 0.
+  const spec = { name: "nats", command: binary, args: localNatsArgs(storeDir), color: 90, stopSignal: "SIGINT" as const };
+  const server = new SupervisedProcess(spec, { log });
+  nats = server;
+  server.start();
+  const up = await waitUntilAccepting(LOCAL_NATS.host, LOCAL_NATS.port, { gaveUp: () => stopping || server.unexpectedExits > 0 });
+  if (!up && !stopping) throw new StartError(`nats-server did not start (its output is above, prefixed "nats |")`);
+}
+
+async function stopAll(signal: NodeJS.Signals): Promise<void> {
+  log(`${signal}: stopping the services (up to ${SERVICE_GRACE_MS / 1000} s; a second signal kills them)`);
+  await Promise.all(services.map((s) => s.stop(SERVICE_GRACE_MS)));
+  if (nats) {
+    log("stopping nats-server");
+    await nats.stop(NATS_GRACE_MS);
+  }
+  log("all stopped");
+  process.exit(0);
+}
+
+function handleSignals(): void {
+  let firstSignalAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // One Ctrl-C can arrive twice (from the terminal and relayed by a wrapper such as
+      // the tsx CLI). Only a later one means "kill it now".
+      if (Date.now() - firstSignalAt < SAME_SIGNAL_MS) return;
+      log(`second ${signal}: killing everything`);
+      process.exit(1);
+    }
+    stopping = true;
+    firstSignalAt = Date.now();
+    void stopAll(signal);
+  };
+  // SIGHUP too: the children run in their own process groups, so a closed terminal reaches only us.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+  // pnpm does not pass SIGTERM on to its script: when whoever started us goes away we
+  // are re-parented, and that is our cue to stop the services as if signalled.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !stopping) onSignal("SIGHUP");
+  }, 500).unref();
+  // Last resort for any way out (an exception, process.exit): leave no process behind.
+  process.on("exit", () => [...services, ...(nats ? [nats] : [])].forEach((p) => p.kill()));
+}
+
+async function main(): Promise<void> {
+  handleSignals();
+  const replicas = parseRunnerReplicas(process.env.RUNNER_REPLICAS);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (process.env.NATS_URL) {
+    log(`using NATS_URL=${process.env.NATS_URL}`);
+  } else {
+    if (await isAcceptingConnections(LOCAL_NATS.host, LOCAL_NATS.port)) {
+      log(`NATS_URL is unset: using the server already answering on ${LOCAL_NATS.host}:${LOCAL_NATS.port}`);
+    } else {
+      await startLocalNats();
+    }
+    env.NATS_URL = `nats://${LOCAL_NATS.host}:${LOCAL_NATS.port}`;
+  }
+  // A signal while nats-server was coming up: stopAll is already taking it down.
+  if (stopping) return;
+
+  services = serviceSpecs(ROOT, replicas, env).map((spec) => new SupervisedProcess(spec, { log }));
+  log(`starting ${services.map((s) => s.spec.name).join(", ")}`);
+  for (const service of services) service.start();
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof StartError ? err.message : `failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});
