@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { jobNames } from "@jobs/core";
+import { startNatsServer, testPrefix, type NatsServerHandle } from "../support/nats-server.ts";
+import { startStack, type Stack } from "../support/services.ts";
+import { apiClient } from "../support/http.ts";
+import { eventually } from "../support/eventually.ts";
+
+/**
+ * The whole life of a job through real processes: gateway, projector and runner started
+ * as a user starts them, against a real nats-server. One job of every built-in type runs
+ * to its exact result.
+ */
+let nats: NatsServerHandle;
+let stack: Stack;
+let api: ReturnType<typeof apiClient>;
+const prefix = testPrefix("e2e");
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  stack = await startStack({ natsUrl: nats.url, prefix });
+  api = apiClient(stack.baseUrl, stack.token);
+  // The gateway learns the types from the runner's registry; wait until it has them.
+  await eventually(async () => {
+    const res = await api.get("/job-types");
+    expect(res.body.items.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(["countdown", "fibonacci", "pi", "sleep", "sum"]));
+  }, { timeoutMs: 20_000 });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await nats?.dispose();
+});
+
+async function runToEnd(type: string, params: unknown, meta: Record<string, unknown> = {}) {
+  const created = await api.post("/job", { type, params, meta });
+  expect(created.status, JSON.stringify(created.body)).toBe(202);
+  expect(created.headers.get("location")).toBe(`/job/${created.body.id}`);
+  // Read-your-writes: the job is there at once, whatever the projector's lag.
+  const first = await api.get(`/job/${created.body.id}`);
+  expect(first.status).toBe(200);
+  return eventually(async () => {
+    const res = await api.get(`/job/${created.body.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body.status, `${type}: ${JSON.stringify(res.body)}\n${stack.logs()}`).toBe("succeeded");
+    return res.body;
+  }, { timeoutMs: 30_000, intervalMs: 100 });
+}
+
+describe("a job of every built-in type runs to its exact result", () => {
+  it("fibonacci: F(90)", async () => {
+    const job = await runToEnd("fibonacci", { n: 90 });
+    expect(job.result).toEqual({ value: "2880067194370816120" });
+    expect(job.attempts).toBe(1);
+  });
+
+  it("pi: 50 digits, truncated", async () => {
+    const job = await runToEnd("pi", { digits: 50 });
+    expect(job.result).toEqual({ value: "3.14159265358979323846264338327950288419716939937510" });
+  });
+
+  it("sum", async () => {
+    const job = await runToEnd("sum", { a: 2.5, b: -4 });
+    expect(job.result).toEqual({ value: -1.5 });
+  });
+
+  it("sleep", async () => {
+    const job = await runToEnd("sleep", { ms: 0 });
+    expect(job.result).toEqual({ ms: 0 });
+  });
+
+  it("countdown: reports progress while it runs, then its result", async () => {
+    const created = await api.post("/job", { type: "countdown", params: { seconds: 3 } });
+    expect(created.status).toBe(202);
+    const running = await eventually(async () => {
+      const res = await api.get(`/job/${created.body.id}`);
+      expect(res.body.status).toBe("running");
+      expect(res.body.progress?.percent).toBeGreaterThan(0);
+      return res.body;
+    }, { timeoutMs: 10_000, intervalMs: 100 });
+    expect(running.progress.percent).toBeLessThan(100);
+    const done = await eventually(async () => {
+      const res = await api.get(`/job/${created.body.id}`);
+      expect(res.body.status).toBe("succeeded");
+      return res.body;
+    }, { timeoutMs: 15_000, intervalMs: 100 });
+    expect(done.result).toEqual({ seconds: 3 });
+    expect(Date.parse(done.finishedAt) - Date.parse(done.startedAt)).toBeGreaterThanOrEqual(2_900);
+  });
+});
+
+describe("the job's record", () => {
+  it("returns meta exactly as sent and keeps the job to its owner", async () => {
+    const meta = { user: { id: 42, tags: ["a", "ü", "✓"] }, nested: { deep: [1, { x: null }] }, empty: {} };
+    const job = await runToEnd("sum", { a: 1, b: 2 }, meta);
+    expect(job.meta).toEqual(meta);
+    const other = apiClient(stack.baseUrl, "other-token");
+    expect((await other.get(`/job/${job.id}`)).status).toBe(404);
+  });
+
+  it("keeps every event in the stream, in order", async () => {
+    const job = await runToEnd("countdown", { seconds: 1 });
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const names = jobNames(prefix);
+      const info = await jsm.streams.info(names.stream);
+      expect(info.config.deny_delete).toBe(true);
+      expect(info.config.deny_purge).toBe(true);
+      const request = await jsm.streams.getMessage(names.stream, { last_by_subj: names.requestSubject(job.id) });
+      expect(request?.json<{ type: string }>().type).toBe("JobRequested");
+      const last = await jsm.streams.getMessage(names.stream, { last_by_subj: names.eventSubject(job.id) });
+      expect(last?.json<{ type: string; data: { outcome: string } }>()).toMatchObject({ type: "JobFinished", data: { outcome: "succeeded" } });
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("rejects a bad request with a problem and stores nothing", async () => {
+    const res = await api.post("/job", { type: "fibonacci", params: { n: -1 } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toMatch(/application\/problem\+json/);
+    expect(JSON.stringify(res.body.errors)).toContain("/params/n");
+    const unknown = await api.post("/job", { type: "nope" });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.detail).toContain("fibonacci");
+    expect((await fetch(`${stack.baseUrl}/job/${"0".repeat(26)}`)).status).toBe(401);
+  });
+});

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort } from "./nats-server.ts";
+
+/**
+ * Starts the real services as separate processes, exactly as `pnpm start:<service>` does
+ * (node + tsx on the service's main.ts), and keeps their output for the failure message.
+ */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const TSX_LOADER = pathToTsx();
+
+function pathToTsx(): string {
+  const require = createRequire(join(ROOT, "package.json"));
+  return require.resolve("tsx");
+}
+
+export type ServiceName = "gateway" | "runner" | "projector";
+
+export interface ServiceProcess {
+  name: ServiceName;
+  child: ChildProcess;
+  output(): string;
+  /** Sends the signal and waits for the exit; returns the exit code (null when killed). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startService(name: ServiceName, env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, ["--import", TSX_LOADER, join(ROOT, "services", name, "src", "main.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return {
+    name,
+    child,
+    output: () => out,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export interface Stack {
+  baseUrl: string;
+  token: string;
+  env: Record<string, string>;
+  services: ServiceProcess[];
+  start(name: ServiceName, extraEnv?: Record<string, string>): ServiceProcess;
+  /** Everything the services printed, for a failing test's message. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** Gateway + projector + `runners` runner processes against the given NATS server and prefix. */
+export async function startStack(opts: { natsUrl: string; prefix: string; runners?: number; env?: Record<string, string> }): Promise<Stack> {
+  const port = await freePort();
+  const token = "e2e-token";
+  const env = {
+    NATS_URL: opts.natsUrl,
+    JOBS_PREFIX: opts.prefix,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    API_TOKENS: `e2e:${token},other:other-token`,
+    ...opts.env,
+  };
+  const services: ServiceProcess[] = [];
+  const start = (name: ServiceName, extraEnv: Record<string, string> = {}) => {
+    const s = startService(name, { ...env, ...extraEnv });
+    services.push(s);
+    return s;
+  };
+  start("projector");
+  for (let i = 0; i < (opts.runners ?? 1); i++) start("runner");
+  start("gateway");
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const stack: Stack = {
+    baseUrl,
+    token,
+    env,
+    services,
+    start,
+    logs: () => services.map((s) => `--- ${s.name} (pid ${s.child.pid}) ---\n${s.output()}`).join("\n"),
+    async stop() {
+      await Promise.all(services.map((s) => s.stop("SIGTERM")));
+    },
+  };
+  await waitForReady(stack);
+  return stack;
+}
+
+async function waitForReady(stack: Stack): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const dead = stack.services.find((s) => s.child.exitCode !== null);
+    if (dead) throw new Error(`${dead.name} exited with ${dead.child.exitCode} during start-up:\n${stack.logs()}`);
+    try {
+      const res = await fetch(`${stack.baseUrl}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`gateway not ready after 30 s:\n${stack.logs()}`);
+}
