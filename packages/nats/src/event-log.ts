@@ -21,13 +21,32 @@ export class EventLog {
   /**
    * Publishes one event and waits for JetStream's ack: when this resolves the event is
    * stored. Returns the stream sequence (of the first copy, for a duplicate).
+   *
+   * `expectLastEventSeq` makes the write conditional (optimistic concurrency per job): it
+   * is stored only if the last message on the job's event subject is still that sequence
+   * (0: the job has no event after its request yet); otherwise it throws
+   * `EventConflictError` and nothing is stored. This is how a cancel and a runner's
+   * JobStarted, or a completion and a timeout, can never both win.
    */
-  async append(event: JobEvent, msgId: string, opts: { timeoutMs?: number } = {}): Promise<{ seq: number; duplicate: boolean }> {
-    const ack = await this.js.publish(this.subjectOf(event), encodeEvent(event), {
-      msgID: msgId,
-      timeout: opts.timeoutMs ?? 5_000,
-    });
-    return { seq: ack.seq, duplicate: ack.duplicate };
+  async append(
+    event: JobEvent,
+    msgId: string,
+    opts: { timeoutMs?: number; expectLastEventSeq?: number } = {},
+  ): Promise<{ seq: number; duplicate: boolean }> {
+    if (opts.expectLastEventSeq !== undefined && event.type === "JobRequested") {
+      throw new Error("expectLastEventSeq applies to the event subject, not to JobRequested");
+    }
+    try {
+      const ack = await this.js.publish(this.subjectOf(event), encodeEvent(event), {
+        msgID: msgId,
+        timeout: opts.timeoutMs ?? 5_000,
+        ...(opts.expectLastEventSeq === undefined ? {} : { expect: { lastSubjectSequence: opts.expectLastEventSeq } }),
+      });
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      if (isWrongLastSequence(err)) throw new EventConflictError(event.jobId, opts.expectLastEventSeq ?? 0, { cause: err });
+      throw err;
+    }
   }
 
   /**
@@ -35,6 +54,15 @@ export class EventLog {
    * message on its literal subject, the rest through a short-lived ordered consumer on
    * the job's literal event subject (both use the server's per-subject index).
    */
+  /**
+   * The job's events and the sequence of the last one on its event subject (0 when the
+   * job has only its request): what a conditional append expects.
+   */
+  async readForUpdate(jobId: string): Promise<{ events: StoredEvent[]; lastEventSeq: number }> {
+    const events = await this.read(jobId);
+    return { events, lastEventSeq: lastEventSeq(events) };
+  }
+
   async read(jobId: string): Promise<StoredEvent[]> {
     const request = await this.jsm.direct.getMessage(this.names.stream, { last_by_subj: this.names.requestSubject(jobId) });
     if (request === null) return [];
@@ -64,4 +92,29 @@ export class EventLog {
     }
     return out;
   }
+}
+
+/** Sequence of the last event after the request (those share the job's event subject); 0 if none. */
+export function lastEventSeq(events: readonly StoredEvent[]): number {
+  let last = 0;
+  for (const e of events) if (e.event.type !== "JobRequested" && e.seq > last) last = e.seq;
+  return last;
+}
+
+/** A conditional append lost: another event was stored on the job's subject first. */
+export class EventConflictError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly expectedLastEventSeq: number,
+    options?: ErrorOptions,
+  ) {
+    super(`job ${jobId} changed since event seq ${expectedLastEventSeq}`, options);
+    this.name = "EventConflictError";
+  }
+}
+
+/** JetStream's answer to a failed "expected last subject sequence" (API error 10071). */
+function isWrongLastSequence(err: unknown): boolean {
+  const e = err as { code?: unknown; api_error?: { err_code?: number }; message?: string };
+  return e?.api_error?.err_code === 10071 || e?.code === 10071 || /wrong last sequence/i.test(e?.message ?? "");
 }

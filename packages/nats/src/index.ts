@@ -5,11 +5,13 @@ export {
   ensureProjectorConsumer,
   openViewBucket,
   openTypesBucket,
+  openIdempotencyBucket,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
   streamConfig,
   isNotFound,
   RUNNER_ACK_WAIT_MS,
 } from "./provision.ts";
-export { EventLog } from "./event-log.ts";
+export { EventLog, EventConflictError, lastEventSeq } from "./event-log.ts";
 export { ViewStore, isRevisionConflict, type ViewEntry } from "./view-store.ts";
 export { announceJobTypes, JobTypeCatalog } from "./type-registry.ts";
 export { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from "./clients.ts";

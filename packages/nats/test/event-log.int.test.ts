@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jobNames, newJobId, type JobEvent } from "@jobs/core";
+import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
+import { EventConflictError, EventLog } from "../src/event-log.ts";
+import { ensureStream, streamConfig } from "../src/provision.ts";
+
+let server: NatsServerHandle;
+let nc: NatsConnection;
+let log: EventLog;
+const names = jobNames(testPrefix("evl"));
+const time = "2026-01-01T00:00:00.000Z";
+
+const requested = (jobId: string): JobEvent => ({
+  type: "JobRequested",
+  jobId,
+  time,
+  data: { app: "a", jobType: "sum", params: { a: 1, b: 2 }, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null },
+});
+const started = (jobId: string, attempt = 1): JobEvent => ({ type: "JobStarted", jobId, time, data: { attempt, runner: "r1" } });
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connect({ servers: server.url });
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, names);
+  log = new EventLog(jetstream(nc), jsm, names);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.dispose();
+});
+
+describe("EventLog against a real nats-server", () => {
+  it("provisions a stream that keeps everything and refuses deletes", async () => {
+    const info = await (await jetstreamManager(nc)).streams.info(names.stream);
+    expect(info.config).toMatchObject({ retention: "limits", deny_delete: true, deny_purge: true, allow_direct: true, storage: "file" });
+    expect(info.config).toMatchObject({ subjects: streamConfig(names).subjects });
+    await ensureStream(await jetstreamManager(nc), names); // idempotent
+  });
+
+  it("reads back a job's events in stream order, request first", async () => {
+    const id = newJobId();
+    const other = newJobId();
+    await log.append(requested(id), `${id}:requested`);
+    await log.append(requested(other), `${other}:requested`);
+    await log.append(started(id), `${id}:started:1`);
+    await log.append(started(other), `${other}:started:1`);
+    const events = await log.read(id);
+    expect(events.map((e) => e.event.type)).toEqual(["JobRequested", "JobStarted"]);
+    expect(events.every((e) => e.event.jobId === id)).toBe(true);
+    expect(events[0]!.seq).toBeLessThan(events[1]!.seq);
+    expect(await log.read(newJobId())).toEqual([]);
+  });
+
+  it("drops a re-published event with the same message id", async () => {
+    const id = newJobId();
+    const first = await log.append(requested(id), `${id}:requested`);
+    const again = await log.append(requested(id), `${id}:requested`);
+    expect(again).toEqual({ seq: first.seq, duplicate: true });
+    expect(await log.read(id)).toHaveLength(1);
+  });
+
+  it("reads a long history (more than one fetch batch)", async () => {
+    const id = newJobId();
+    await log.append(requested(id), `${id}:requested`);
+    await log.append(started(id), `${id}:started:1`);
+    for (let i = 1; i <= 1500; i++) {
+      await log.append({ type: "JobProgress", jobId: id, time, data: { attempt: 1, percent: (i / 1500) * 100 } }, `${id}:p:${i}`);
+    }
+    const events = await log.read(id);
+    expect(events).toHaveLength(1502);
+    expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
+  });
+
+  it("appends conditionally: exactly one of two writers expecting the same state wins", async () => {
+    const id = newJobId();
+    await log.append(requested(id), `${id}:requested`);
+    const { lastEventSeq } = await log.readForUpdate(id);
+    expect(lastEventSeq).toBe(0);
+    const cancel: JobEvent = { type: "JobFinished", jobId: id, time, data: { attempt: 0, outcome: "cancelled", error: { code: "cancelled", message: "x" } } };
+    const results = await Promise.allSettled([
+      log.append(started(id), `${id}:started:1`, { expectLastEventSeq: 0 }),
+      log.append(cancel, `${id}:finished`, { expectLastEventSeq: 0 }),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(EventConflictError);
+    const after = await log.readForUpdate(id);
+    expect(after.events).toHaveLength(2);
+    expect(after.lastEventSeq).toBe(after.events[1]!.seq);
+  });
+});
