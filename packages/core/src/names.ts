@@ -32,6 +32,8 @@ export interface JobNames {
   readonly viewBucket: string;
   /** KV bucket where runners publish the job types they can run, key = type name. */
   readonly typesBucket: string;
+  /** KV bucket of Idempotency-Key claims, key = application + hash of the key. */
+  readonly idempotencyBucket: string;
 }
 
 export function jobNames(prefix = "jobs"): JobNames {
@@ -51,6 +53,7 @@ export function jobNames(prefix = "jobs"): JobNames {
     projectorConsumer: `${prefix}-projector`,
     viewBucket: `${prefix}-view`,
     typesBucket: `${prefix}-types`,
+    idempotencyBucket: `${prefix}-idempotency`,
   };
 }
 

@@ -12,13 +12,14 @@ describe("jobNames", () => {
     expect(n.projectorConsumer).toBe("jobs-projector");
     expect(n.viewBucket).toBe("jobs-view");
     expect(n.typesBucket).toBe("jobs-types");
+    expect(n.idempotencyBucket).toBe("jobs-idempotency");
   });
 
   it("isolates another prefix completely", () => {
     const a = jobNames("jobs");
     const b = jobNames("t1-x");
     expect(b.stream).toBe("T1_X");
-    for (const key of ["stream", "runnerConsumer", "projectorConsumer", "viewBucket", "typesBucket"] as const) {
+    for (const key of ["stream", "runnerConsumer", "projectorConsumer", "viewBucket", "typesBucket", "idempotencyBucket"] as const) {
       expect(b[key]).not.toBe(a[key]);
     }
   });

@@ -4,6 +4,7 @@ import {
   DiscardPolicy,
   RetentionPolicy,
   StorageType,
+  jetstreamManager,
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
@@ -99,6 +100,30 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Par
 export async function openViewBucket(nc: NatsConnection, names: JobNames): Promise<KV> {
   // history 1: the bucket is a derived view; the stream is the history.
   return new Kvm(nc).create(names.viewBucket, { history: 1, storage: StorageType.File, allow_direct: true });
+}
+
+/** How long an Idempotency-Key is remembered when the gateway is not told otherwise. */
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The bucket of Idempotency-Key claims. `ttlMs` (the bucket's max_age) is how long a key
+ * is remembered: after it, the same key creates a new job. An existing bucket gets the
+ * configured ttl too, so changing the setting takes effect on the next start.
+ * No direct get: a gateway that lost a create race must read the winner's claim at once,
+ * and only the stream leader promises that (direct gets may be served by a replica).
+ */
+export async function openIdempotencyBucket(nc: NatsConnection, names: JobNames, opts: { ttlMs?: number } = {}): Promise<KV> {
+  const ttlMs = opts.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+  const kv = await new Kvm(nc).create(names.idempotencyBucket, { history: 1, storage: StorageType.File, ttl: ttlMs, allow_direct: false });
+  const jsm = await jetstreamManager(nc);
+  const stream = `KV_${names.idempotencyBucket}`;
+  const { config } = await jsm.streams.info(stream);
+  const maxAge = ttlMs * NANOS_PER_MS;
+  if (config.max_age !== maxAge) {
+    // The server refuses a duplicate window longer than max_age; this is its own default for a new stream.
+    await jsm.streams.update(stream, { ...config, max_age: maxAge, duplicate_window: Math.min(maxAge, 2 * 60 * 1000 * NANOS_PER_MS) });
+  }
+  return kv;
 }
 
 export async function openTypesBucket(nc: NatsConnection, names: JobNames): Promise<KV> {

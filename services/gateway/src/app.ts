@@ -4,7 +4,7 @@ import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from "@fastify/typ
 import { DebugRequestLog } from "./request-log.ts";
 import { requireBearerAuth } from "./plugins/auth.ts";
 import { handleError, installProblemHandlers } from "./plugins/problem.ts";
-import type { JobStore, JobTypes, Readiness } from "./ports.ts";
+import type { IdempotencyStore, JobStore, JobTypes, Readiness } from "./ports.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobTypeRoutes } from "./routes/job-types.ts";
 import { jobRoutes } from "./routes/jobs.ts";
@@ -13,6 +13,8 @@ export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerRespo
 
 export interface AppDeps {
   jobs: JobStore;
+  /** Idempotency-Key claims of POST /job. */
+  idempotency: IdempotencyStore;
   types: JobTypes;
   readiness: Readiness;
   /** token -> application name */
@@ -52,7 +54,7 @@ export function buildApp(deps: AppDeps, opts: AppOptions = {}): App {
   app.register(healthRoutes, { readiness: deps.readiness });
   app.register(async (authenticated) => {
     await requireBearerAuth(authenticated, deps.tokens);
-    await authenticated.register(jobRoutes, { jobs: deps.jobs, types: deps.types });
+    await authenticated.register(jobRoutes, { jobs: deps.jobs, types: deps.types, idempotency: deps.idempotency });
     await authenticated.register(jobTypeRoutes, { types: deps.types });
   });
   return app;

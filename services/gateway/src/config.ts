@@ -1,3 +1,4 @@
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from "@jobs/nats";
 import { CommonEnv, ConfigError, loadConfig } from "@jobs/service";
 import { Type, type Static } from "typebox";
 
@@ -7,6 +8,11 @@ export const GatewayEnv = Type.Object({
   HOST: Type.String({ default: "127.0.0.1", description: "Listen address" }),
   PORT: Type.Integer({ minimum: 0, maximum: 65_535, default: 3000, description: "Listen port (0: any free port)" }),
   API_TOKENS: Type.Optional(Type.String({ description: "Application tokens: app:token pairs, comma-separated" })),
+  IDEMPOTENCY_TTL_MS: Type.Integer({
+    minimum: 1_000,
+    default: DEFAULT_IDEMPOTENCY_TTL_MS,
+    description: "How long an Idempotency-Key is remembered (ms); after that the same key creates a new job",
+  }),
 });
 export type GatewayEnv = Static<typeof GatewayEnv>;
 
@@ -21,7 +27,8 @@ export interface GatewayConfig {
   devTokens: boolean;
 }
 
-const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+// One NATS subject token: the application name is the first token of its Idempotency-Key claims' KV keys.
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const TOKEN = /^[\x21-\x7e]+$/; // visible ASCII: what fits in an Authorization header unquoted
 
 /** Parses `app1:tok1,app2:tok2`; every problem is reported, not just the first. */
@@ -36,7 +43,7 @@ export function parseApiTokens(text: string): { tokens: Map<string, string>; pro
     const token = colon < 0 ? "" : pair.slice(colon + 1).trim();
     const where = `API_TOKENS pair ${i + 1}`; // never echo the token itself into logs
     if (colon < 0) problems.push(`${where}: expected app:token`);
-    else if (!APP_NAME.test(app)) problems.push(`${where}: application name "${app}" must be 1-64 letters, digits, "_", "." or "-"`);
+    else if (!APP_NAME.test(app)) problems.push(`${where}: application name "${app}" must be 1-64 letters, digits, "_" or "-", starting with a letter or digit`);
     else if (!TOKEN.test(token)) problems.push(`${where} (${app}): the token must be non-empty visible ASCII without spaces`);
     else if (tokens.has(token)) problems.push(`${where} (${app}): the same token is already given to "${tokens.get(token)}"`);
     else tokens.set(token, app);

@@ -23,6 +23,7 @@ export const PROBLEMS = {
   job_not_found: { status: 404, title: "Job not found" },
   payload_too_large: { status: 413, title: "The body is too large" },
   unsupported_media_type: { status: 415, title: "The body must be JSON" },
+  idempotency_key_reused: { status: 422, title: "The Idempotency-Key was used with another body" },
   internal: { status: 500, title: "Internal server error" },
   event_not_stored: { status: 503, title: "The job could not be stored", retryAfterSeconds: 2 },
   store_unavailable: { status: 503, title: "The job store is unavailable", retryAfterSeconds: 2 },

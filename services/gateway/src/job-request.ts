@@ -25,6 +25,24 @@ export const CreateJobBody = Type.Object(
 );
 export type CreateJobBody = Static<typeof CreateJobBody>;
 
+/** Longest accepted Idempotency-Key: room for any UUID or ULID scheme, bounded for the claim's hash and logs. */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+
+/** The headers `POST /job` reads besides Authorization (other headers pass unchecked). */
+export const CreateJobHeaders = Type.Object({
+  "idempotency-key": Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: IDEMPOTENCY_KEY_MAX_LENGTH,
+      pattern: "^[\\x20-\\x7E]*$", // printable ASCII; minLength reports the empty key
+      description:
+        "Printable ASCII, 1-255 characters, chosen by the client (a UUID, say). A repeated key with the same body " +
+        "answers 200 with the first job instead of creating another; with another body it answers 422. Keys are " +
+        "per application and remembered for IDEMPOTENCY_TTL_MS (24 h by default).",
+    }),
+  ),
+});
+
 /**
  * Turns a schema-valid `POST /job` body into the JobRequested event of a new job, or
  * throws the ApiError that explains why it cannot: an unknown type (listing the known

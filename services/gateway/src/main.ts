@@ -1,22 +1,9 @@
 import { jobNames } from "@jobs/core";
-import {
-  connectNats,
-  ensureStream,
-  EventLog,
-  jetstream,
-  jetstreamManager,
-  JobTypeCatalog,
-  openTypesBucket,
-  openViewBucket,
-  ViewStore,
-  type NatsConnection,
-} from "@jobs/nats";
+import { connectNats, type NatsConnection } from "@jobs/nats";
 import { ConfigError, createLogger, onShutdown } from "@jobs/service";
 import { buildApp, type App } from "./app.ts";
 import { DEV_API_TOKENS, loadGatewayConfig, type GatewayConfig } from "./config.ts";
-import { trackConnection } from "./nats-connection-state.ts";
-import { NatsJobStore } from "./nats-job-store.ts";
-import { NatsReadiness } from "./nats-readiness.ts";
+import { natsAppDeps } from "./nats-deps.ts";
 
 /** The gateway process: config, NATS, the app, listen; on SIGTERM finish requests, then drain NATS. */
 
@@ -50,27 +37,9 @@ const signal = onShutdown(log, async () => {
 try {
   const names = jobNames(env.JOBS_PREFIX);
   nc = await connectNats({ servers: env.NATS_URL, name: "gateway", log });
-  const connected = trackConnection(nc);
-  const jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, names);
-  const views = new ViewStore(await openViewBucket(nc, names));
-  const types = new JobTypeCatalog(log);
-  await types.follow(await openTypesBucket(nc, names), signal);
-  log.info({ types: types.list().map((t) => t.name) }, "job types loaded");
-
-  // Readiness gets its own short timeout so /readyz answers quickly during an outage.
-  const probeJsm = await jetstreamManager(nc, { timeout: 2_000 });
-  app = buildApp({
-    jobs: new NatsJobStore({ log: new EventLog(jetstream(nc), jsm, names), views, connected }),
-    types,
-    readiness: new NatsReadiness({
-      connected,
-      probeStream: () => probeJsm.streams.info(names.stream),
-      onProbeError: (err) => log.warn({ err }, "readiness: stream did not answer"),
-    }),
-    tokens: config.tokens,
-    logger: log,
-  });
+  const deps = await natsAppDeps({ nc, names, log, signal, idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS });
+  log.info({ types: deps.types.list().map((t) => t.name) }, "job types loaded");
+  app = buildApp({ ...deps, tokens: config.tokens, logger: log });
   if (!signal.aborted) {
     const url = await app.listen({ host: env.HOST, port: env.PORT });
     log.info({ url, prefix: names.prefix, stream: names.stream }, `gateway listening on ${url}`);

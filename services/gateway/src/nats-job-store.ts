@@ -24,11 +24,11 @@ export class NatsJobStore implements JobStore {
     this.appendTimeoutMs = opts.appendTimeoutMs ?? 5_000;
   }
 
-  async append(event: JobRequested, msgId: string): Promise<{ seq: number }> {
+  async append(event: JobRequested, msgId: string): Promise<{ seq: number; duplicate: boolean }> {
     if (!this.opts.connected()) throw new EventNotStoredError("not connected to NATS");
     try {
-      const { seq } = await this.opts.log.append(event, msgId, { timeoutMs: this.appendTimeoutMs });
-      return { seq };
+      const { seq, duplicate } = await this.opts.log.append(event, msgId, { timeoutMs: this.appendTimeoutMs });
+      return { seq, duplicate };
     } catch (err) {
       if (err instanceof InvalidEventError) throw err; // a bug in the caller, not an outage
       // No responders, timeout, closed or draining connection, JetStream API error: no ack, no job.

@@ -8,16 +8,38 @@ import type { JobRequested, JobTypeDescriptor, JobView } from "@jobs/core";
 export interface JobStore {
   /**
    * Stores the request event and resolves once it is durably stored (JetStream acked),
-   * with its stream sequence. Rejects with EventNotStoredError when that cannot be
-   * confirmed (no responders, timeout, disconnected): the caller answers 503.
+   * with its stream sequence. `duplicate` is true when an earlier append with the same
+   * msgId had already stored it (the sequence is then that of the earlier copy).
+   * Rejects with EventNotStoredError when that cannot be confirmed (no responders,
+   * timeout, disconnected): the caller answers 503.
    */
-  append(event: JobRequested, msgId: string): Promise<{ seq: number }>;
+  append(event: JobRequested, msgId: string): Promise<{ seq: number; duplicate: boolean }>;
   /**
    * The current view of a job, or null when no such job exists (including a malformed
    * id). Never null for a job whose append has resolved. Rejects with
    * StoreUnavailableError when the store cannot be read right now.
    */
   get(id: string): Promise<JobView | null>;
+}
+
+/** What an Idempotency-Key claim remembers: the body it came with and the first request's exact event. */
+export interface IdempotencyClaim {
+  /** Hash of the canonical JSON of the request body (see body-hash.ts). */
+  bodyHash: string;
+  /** The JobRequested event of the first request, so a later request can store that very event. */
+  request: JobRequested;
+}
+
+export type ClaimResult = { status: "claimed" } | ({ status: "existing" } & IdempotencyClaim);
+
+export interface IdempotencyStore {
+  /**
+   * Claims `key` for `app`, atomically: of any number of concurrent claims of one key,
+   * exactly one gets "claimed"; every other gets "existing" with the winner's claim.
+   * Keys are per application. Rejects with EventNotStoredError when the claim cannot
+   * be made or read (nothing is created; the client retries).
+   */
+  claim(app: string, key: string, claim: IdempotencyClaim): Promise<ClaimResult>;
 }
 
 /** The catalogue of job types runners have announced (a live copy: it changes as runners start). */

@@ -27,6 +27,19 @@ describe("gateway config", () => {
     expect(config.env).toMatchObject({ HOST: "0.0.0.0", PORT: 8080 });
   });
 
+  it("remembers Idempotency-Keys for 24 h unless IDEMPOTENCY_TTL_MS says otherwise", () => {
+    expect(loadGatewayConfig({}).env.IDEMPOTENCY_TTL_MS).toBe(86_400_000);
+    expect(loadGatewayConfig({ IDEMPOTENCY_TTL_MS: "3600000" }).env.IDEMPOTENCY_TTL_MS).toBe(3_600_000);
+    expect(problemsOf({ IDEMPOTENCY_TTL_MS: "10" })).toEqual([expect.stringMatching(/^IDEMPOTENCY_TTL_MS: /)]);
+  });
+
+  it("admits only application names that are one NATS subject token (they start Idempotency-Key claim keys)", () => {
+    expect([...parseApiTokens("a_b-9:t1,Z:t2").tokens.values()]).toEqual(["a_b-9", "Z"]);
+    for (const name of ["a.b", "a.", "-a", "a*", "a>"]) {
+      expect(parseApiTokens(`${name}:tok`).problems).toEqual([expect.stringContaining(`application name "${name}"`)]);
+    }
+  });
+
   it("refuses to start in production without API_TOKENS", () => {
     expect(problemsOf({ NODE_ENV: "production" })).toEqual([expect.stringContaining("API_TOKENS: required when NODE_ENV=production")]);
     expect(problemsOf({ NODE_ENV: "production", API_TOKENS: "  " })).toEqual([expect.stringContaining("required")]);

@@ -1,12 +1,24 @@
 import { evolve, foldEvents, type JobRequested, type JobTypeDescriptor, type JobView, type StoredEvent } from "@jobs/core";
-import { EventNotStoredError, type JobStore, type JobTypes, type Readiness } from "../src/ports.ts";
+import {
+  EventNotStoredError,
+  type ClaimResult,
+  type IdempotencyClaim,
+  type IdempotencyStore,
+  type JobStore,
+  type JobTypes,
+  type Readiness,
+} from "../src/ports.ts";
 
 /**
  * In-memory stand-ins for the gateway's ports: the API tests run through `inject`
  * against these and never touch NATS.
  */
 
-/** An event log in memory: appends get increasing sequences; get() folds a job's events like the real store. */
+/**
+ * An event log in memory: appends get increasing sequences; a repeated message id is
+ * stored once and answers the first copy's sequence with `duplicate` (JetStream's
+ * dedup, without its time window); get() folds a job's events like the real store.
+ */
 export class FakeJobStore implements JobStore {
   readonly events: StoredEvent[] = [];
   readonly msgIds: string[] = [];
@@ -14,12 +26,14 @@ export class FakeJobStore implements JobStore {
   failAppends = false;
   private seq = 0;
 
-  async append(event: JobRequested, msgId: string): Promise<{ seq: number }> {
+  async append(event: JobRequested, msgId: string): Promise<{ seq: number; duplicate: boolean }> {
     if (this.failAppends) throw new EventNotStoredError("fake outage: no responders");
+    const earlier = this.msgIds.indexOf(msgId);
+    if (earlier >= 0) return { seq: this.events[earlier]!.seq, duplicate: true };
     this.seq += 1;
     this.events.push({ seq: this.seq, event });
     this.msgIds.push(msgId);
-    return { seq: this.seq };
+    return { seq: this.seq, duplicate: false };
   }
 
   async get(id: string): Promise<JobView | null> {
@@ -41,6 +55,25 @@ export class FakeJobStore implements JobStore {
     };
     const { seq } = await this.append(event, `${jobId}:requested`);
     return evolve(null, { seq, event })!;
+  }
+}
+
+/** Idempotency-Key claims in a Map: the first claim of an (app, key) wins, as the KV create does. */
+export class FakeIdempotencyStore implements IdempotencyStore {
+  readonly claims = new Map<string, IdempotencyClaim>();
+  /** When set, claim rejects as a NATS outage would (and claims nothing). */
+  failClaims = false;
+
+  async claim(app: string, key: string, claim: IdempotencyClaim): Promise<ClaimResult> {
+    if (this.failClaims) throw new EventNotStoredError("fake outage: no responders");
+    const existing = this.claims.get(FakeIdempotencyStore.keyOf(app, key));
+    if (existing !== undefined) return { status: "existing", ...structuredClone(existing) };
+    this.claims.set(FakeIdempotencyStore.keyOf(app, key), structuredClone(claim));
+    return { status: "claimed" };
+  }
+
+  static keyOf(app: string, key: string): string {
+    return JSON.stringify([app, key]);
   }
 }
 

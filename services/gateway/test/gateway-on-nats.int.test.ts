@@ -1,25 +1,11 @@
 import { jobNames, type JobTypeDescriptor } from "@jobs/core";
-import {
-  announceJobTypes,
-  connectNats,
-  ensureStream,
-  EventLog,
-  jetstream,
-  jetstreamManager,
-  JobTypeCatalog,
-  openTypesBucket,
-  openViewBucket,
-  ViewStore,
-  type NatsConnection,
-} from "@jobs/nats";
+import { announceJobTypes, connectNats, openTypesBucket, type NatsConnection } from "@jobs/nats";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
 import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
 import { buildApp, type App } from "../src/app.ts";
-import { trackConnection } from "../src/nats-connection-state.ts";
-import { NatsJobStore } from "../src/nats-job-store.ts";
-import { NatsReadiness } from "../src/nats-readiness.ts";
+import { natsAppDeps } from "../src/nats-deps.ts";
 
 const log = pino({ level: "silent" });
 const auth = { authorization: "Bearer tok" };
@@ -40,24 +26,17 @@ describe("gateway on NATS", () => {
     server = await startNatsServer();
     nc = await connectNats({ servers: server.url, name: "gateway-test", log });
     const names = jobNames(testPrefix("gw"));
-    const jsm = await jetstreamManager(nc, { timeout: 1_000 });
-    await ensureStream(jsm, names);
-    const typesKv = await openTypesBucket(nc, names);
-    await announceJobTypes(typesKv, [sum]);
-    const types = new JobTypeCatalog(log);
-    await types.follow(typesKv, controller.signal);
-    const connected = trackConnection(nc);
-    app = buildApp({
-      jobs: new NatsJobStore({
-        log: new EventLog(jetstream(nc), jsm, names),
-        views: new ViewStore(await openViewBucket(nc, names)),
-        connected,
-        appendTimeoutMs: 1_000,
-      }),
-      types,
-      readiness: new NatsReadiness({ connected, probeStream: () => jsm.streams.info(names.stream), cacheMs: 0 }),
-      tokens: new Map([["tok", "alpha"]]),
+    await announceJobTypes(await openTypesBucket(nc, names), [sum]);
+    const deps = await natsAppDeps({
+      nc,
+      names,
+      log,
+      signal: controller.signal,
+      idempotencyTtlMs: 60_000,
+      appendTimeoutMs: 1_000,
+      readinessCacheMs: 0,
     });
+    app = buildApp({ ...deps, tokens: new Map([["tok", "alpha"]]) });
     await app.ready();
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { afterEach } from "vitest";
 import { buildApp, type App, type AppOptions } from "../src/app.ts";
-import { FakeJobStore, FakeJobTypes, FakeReadiness } from "./fakes.ts";
+import { FakeIdempotencyStore, FakeJobStore, FakeJobTypes, FakeReadiness } from "./fakes.ts";
 
 export const TOKEN = "tok-alpha";
 export const OTHER_TOKEN = "tok-beta";
@@ -9,6 +9,7 @@ export const auth = (token = TOKEN) => ({ authorization: `Bearer ${token}` });
 export interface TestApp {
   app: App;
   jobs: FakeJobStore;
+  idempotency: FakeIdempotencyStore;
   types: FakeJobTypes;
   readiness: FakeReadiness;
 }
@@ -21,16 +22,17 @@ afterEach(async () => {
 /** The gateway on fakes, with two applications ("alpha", "beta"); closed after each test. */
 export async function testApp(opts: AppOptions = {}): Promise<TestApp> {
   const jobs = new FakeJobStore();
+  const idempotency = new FakeIdempotencyStore();
   const types = new FakeJobTypes();
   const readiness = new FakeReadiness();
   const tokens = new Map([
     [TOKEN, "alpha"],
     [OTHER_TOKEN, "beta"],
   ]);
-  const app = buildApp({ jobs, types, readiness, tokens }, opts);
+  const app = buildApp({ jobs, idempotency, types, readiness, tokens }, opts);
   open.push(app);
   await app.ready();
-  return { app, jobs, types, readiness };
+  return { app, jobs, idempotency, types, readiness };
 }
 
 /** Asserts the common shape of an RFC 9457 answer and returns its body. */

@@ -93,6 +93,7 @@ describe("NatsJobStore against a real nats-server", () => {
     const first = await store.append(event, `${event.jobId}:requested`);
     const again = await store.append(event, `${event.jobId}:requested`);
     expect(again.seq).toBe(first.seq);
+    expect([first.duplicate, again.duplicate]).toEqual([false, true]);
     expect(await eventLog.read(event.jobId)).toHaveLength(1);
   });
 

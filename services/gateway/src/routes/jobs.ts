@@ -1,13 +1,16 @@
-import { evolve, isJobId, Job, toJob } from "@jobs/core";
+import { isJobId, Job, toJob } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { ApiError, problemResponses } from "../errors.ts";
-import { CreateJobBody, toJobRequested } from "../job-request.ts";
-import type { JobStore, JobTypes } from "../ports.ts";
+import { bodyHash } from "../body-hash.ts";
+import { createJob } from "../create-job.ts";
+import { CreateJobBody, CreateJobHeaders, toJobRequested } from "../job-request.ts";
+import type { IdempotencyStore, JobStore, JobTypes } from "../ports.ts";
 
 export interface JobRoutesDeps {
   jobs: JobStore;
   types: JobTypes;
+  idempotency: IdempotencyStore;
 }
 
 const JobIdParams = Type.Object({
@@ -16,24 +19,33 @@ const JobIdParams = Type.Object({
 });
 
 /** `/job` routes. Registered inside the authenticated scope: `request.appName` is set. */
-export const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesDeps> = async (app, { jobs, types }) => {
+export const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesDeps> = async (app, { jobs, types, idempotency }) => {
   app.post(
     "/job",
     {
       schema: {
         summary: "Request a job",
+        headers: CreateJobHeaders,
         body: CreateJobBody,
-        response: { 202: Job, ...problemResponses(400, 401, 413, 415, 500, 503) },
+        response: {
+          202: { ...Job, description: "The job was created" },
+          200: { ...Job, description: "An earlier request with this Idempotency-Key and body created the job; it is as it is now" },
+          ...problemResponses(400, 401, 413, 415, 422, 500, 503),
+        },
       },
     },
     async (request, reply) => {
+      // Everything is checked before a key is claimed: a refused request claims nothing.
       const event = toJobRequested(request.body, request.appName, types);
-      // Answer only once the event is stored: a 202 means the job exists.
-      const { seq } = await jobs.append(event, `${event.jobId}:requested`);
-      const view = evolve(null, { seq, event });
-      if (view === null) throw new Error("a JobRequested event folded to no view");
-      request.log.info({ jobId: event.jobId, jobType: event.data.jobType, app: event.data.app, seq }, "job requested");
-      return reply.code(202).header("location", `/job/${event.jobId}`).send(toJob(view));
+      const key = request.headers["idempotency-key"];
+      const { status, view } = await createJob(
+        { jobs, idempotency },
+        event,
+        key === undefined ? undefined : { key, bodyHash: bodyHash(request.body) },
+      );
+      const fields = { jobId: view.id, jobType: view.type, app: view.app, seq: view.seq, idempotencyKey: key !== undefined };
+      request.log.info(fields, status === 202 ? "job requested" : "job request repeated (Idempotency-Key)");
+      return reply.code(status).header("location", `/job/${view.id}`).send(toJob(view));
     },
   );
 

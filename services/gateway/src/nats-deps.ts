@@ -1,0 +1,63 @@
+import type { JobNames } from "@jobs/core";
+import {
+  ensureStream,
+  EventLog,
+  jetstream,
+  jetstreamManager,
+  JobTypeCatalog,
+  openIdempotencyBucket,
+  openTypesBucket,
+  openViewBucket,
+  ViewStore,
+  type NatsConnection,
+} from "@jobs/nats";
+import type { Logger } from "@jobs/service";
+import type { AppDeps } from "./app.ts";
+import { trackConnection } from "./nats-connection-state.ts";
+import { NatsIdempotencyStore } from "./nats-idempotency-store.ts";
+import { NatsJobStore } from "./nats-job-store.ts";
+import { NatsReadiness } from "./nats-readiness.ts";
+
+export interface NatsDepsOptions {
+  nc: NatsConnection;
+  names: JobNames;
+  log: Logger;
+  /** Stops following the job types bucket. */
+  signal: AbortSignal;
+  /** How long an Idempotency-Key is remembered. */
+  idempotencyTtlMs: number;
+  /** How long a POST waits for JetStream's publish ack (default 5 s). */
+  appendTimeoutMs?: number;
+  /** How long one /readyz answer is reused (default 1 s). */
+  readinessCacheMs?: number;
+}
+
+/**
+ * The gateway's ports on NATS: provisions what the gateway needs (stream, buckets) and
+ * builds the adapters. main.ts and the integration tests wire the app with this same
+ * function, so the tests run the wiring that runs in production.
+ */
+export async function natsAppDeps(o: NatsDepsOptions): Promise<Omit<AppDeps, "tokens" | "logger">> {
+  const { nc, names, log } = o;
+  const connected = trackConnection(nc);
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, names);
+  const views = new ViewStore(await openViewBucket(nc, names));
+  const claims = await openIdempotencyBucket(nc, names, { ttlMs: o.idempotencyTtlMs });
+  const types = new JobTypeCatalog(log);
+  await types.follow(await openTypesBucket(nc, names), o.signal);
+
+  // Readiness gets its own short timeout so /readyz answers quickly during an outage.
+  const probeJsm = await jetstreamManager(nc, { timeout: 2_000 });
+  return {
+    jobs: new NatsJobStore({ log: new EventLog(jetstream(nc), jsm, names), views, connected, appendTimeoutMs: o.appendTimeoutMs }),
+    idempotency: new NatsIdempotencyStore({ kv: claims, connected }),
+    types,
+    readiness: new NatsReadiness({
+      connected,
+      probeStream: () => probeJsm.streams.info(names.stream),
+      cacheMs: o.readinessCacheMs,
+      onProbeError: (err) => log.warn({ err }, "readiness: stream did not answer"),
+    }),
+  };
+}

@@ -1,0 +1,79 @@
+import { createHash } from "node:crypto";
+import { decodeEvent, InvalidEventError } from "@jobs/core";
+import type { KV } from "@jobs/nats";
+import { EventNotStoredError, type ClaimResult, type IdempotencyClaim, type IdempotencyStore } from "./ports.ts";
+
+export interface NatsIdempotencyStoreOptions {
+  /** The bucket from openIdempotencyBucket (its max_age is how long a key is remembered). */
+  kv: KV;
+  /** Whether the NATS connection is up now (see trackConnection). */
+  connected: () => boolean;
+}
+
+const APP_TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * KV key of a claim: `<app>.<sha256 of the key, hex>`. The app makes keys per
+ * application; hashing makes any printable key a valid KV key token of fixed length.
+ */
+export function claimKey(app: string, key: string): string {
+  // The gateway config only admits such names; anything else would split or escape the token.
+  if (!APP_TOKEN.test(app)) throw new Error(`application name "${app}" cannot be a KV key token`);
+  return `${app}.${createHash("sha256").update(key).digest("hex")}`;
+}
+
+/**
+ * Idempotency-Key claims in a KV bucket. `kv.create` succeeds only when the key has no
+ * value (expected last subject sequence 0), which the server decides: of concurrent
+ * claims by any number of gateways exactly one wins. The others read the winner's claim.
+ */
+export class NatsIdempotencyStore implements IdempotencyStore {
+  constructor(private readonly opts: NatsIdempotencyStoreOptions) {}
+
+  async claim(app: string, key: string, claim: IdempotencyClaim): Promise<ClaimResult> {
+    const k = claimKey(app, key);
+    // As for appends: a request made while disconnected would be queued and sent later, after its 503.
+    if (!this.opts.connected()) throw new EventNotStoredError("not connected to NATS");
+    try {
+      // Twice at most: a claim that expires (max_age) between our failed create and our get frees the key.
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        try {
+          await this.opts.kv.create(k, JSON.stringify(claim));
+          return { status: "claimed" };
+        } catch (err) {
+          if (!isKeyTaken(err)) throw err;
+        }
+        const entry = await this.opts.kv.get(k);
+        if (entry !== null && entry.operation === "PUT") return { status: "existing", ...parseClaim(entry.string()) };
+      }
+      throw new Error(`Idempotency-Key claim ${k} is taken but cannot be read`);
+    } catch (err) {
+      if (err instanceof InvalidEventError) throw err; // a corrupt claim is a bug to see, not an outage
+      throw new EventNotStoredError(`Idempotency-Key claim ${k} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+  }
+}
+
+/** The create lost: the key already has a value (JetStream "wrong last sequence"). */
+function isKeyTaken(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e?.code === 10071 || e?.code === 10164 || /wrong last sequence/i.test(String(e?.message ?? ""));
+}
+
+function parseClaim(text: string): IdempotencyClaim {
+  const value = parseJson(text) as { bodyHash?: unknown; request?: unknown } | null;
+  const bodyHash = value?.bodyHash;
+  const request = typeof bodyHash === "string" && value?.request ? decodeEvent(JSON.stringify(value.request)) : null;
+  if (typeof bodyHash !== "string" || request?.type !== "JobRequested") {
+    throw new InvalidEventError([`malformed Idempotency-Key claim: ${text.slice(0, 200)}`]);
+  }
+  return { bodyHash, request };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,139 @@
+import { jobNames, newJobId, type JobNames, type JobRequested, type JobTypeDescriptor } from "@jobs/core";
+import {
+  announceJobTypes,
+  connectNats,
+  jetstreamManager,
+  openIdempotencyBucket,
+  openTypesBucket,
+  type NatsConnection,
+} from "@jobs/nats";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../../test/support/eventually.ts";
+import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
+import { buildApp, type App } from "../src/app.ts";
+import { bodyHash } from "../src/body-hash.ts";
+import { natsAppDeps } from "../src/nats-deps.ts";
+import { claimKey, NatsIdempotencyStore } from "../src/nats-idempotency-store.ts";
+import { EventNotStoredError } from "../src/ports.ts";
+
+const log = pino({ level: "silent" });
+const sum: JobTypeDescriptor = {
+  name: "sum",
+  description: "a + b",
+  params: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] },
+};
+const body = { type: "sum", params: { a: 1, b: 2 } };
+
+function request(app = "alpha"): JobRequested {
+  const jobId = newJobId();
+  return { type: "JobRequested", jobId, time: new Date().toISOString(), data: { app, jobType: "sum", params: { a: 1, b: 2 }, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null } };
+}
+
+describe("Idempotency-Key on a real nats-server", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  const controllers: AbortController[] = [];
+  const apps: App[] = [];
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connectNats({ servers: server.url, name: "idempotency-test", log });
+  });
+  afterAll(async () => {
+    for (const c of controllers) c.abort();
+    await Promise.all(apps.map((a) => a.close()));
+    await nc?.close();
+    await server?.dispose();
+  });
+
+  /** The gateway wired as main.ts wires it, on its own prefix. */
+  async function gateway(): Promise<{ app: App; names: JobNames }> {
+    const names = jobNames(testPrefix("idem"));
+    await announceJobTypes(await openTypesBucket(nc, names), [sum]);
+    const controller = new AbortController();
+    controllers.push(controller);
+    const deps = await natsAppDeps({ nc, names, log, signal: controller.signal, idempotencyTtlMs: 60_000 });
+    const app = buildApp({ ...deps, tokens: new Map([["tok", "alpha"]]) });
+    apps.push(app);
+    await app.ready();
+    return { app, names };
+  }
+
+  /** JobRequested messages in the stream, per subject (every request subject of the prefix). */
+  async function requestsStored(names: JobNames): Promise<Record<string, number>> {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(names.stream, { subjects_filter: names.requestFilter });
+    return info.state.subjects ?? {};
+  }
+
+  const post = (key: string) => ({
+    method: "POST" as const,
+    url: "/job",
+    headers: { authorization: "Bearer tok", "idempotency-key": key },
+    payload: body,
+  });
+
+  it("50 concurrent POSTs with one key create exactly one job: one 202, 49 times 200, one id", async () => {
+    const { app, names } = await gateway();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => app.inject(post("burst-1"))));
+
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([...Array(49).fill(200), 202]);
+    const ids = new Set(answers.map((a) => a.json().id as string));
+    expect(ids.size).toBe(1);
+    const [id] = [...ids];
+    expect(await requestsStored(names)).toEqual({ [names.requestSubject(id!)]: 1 });
+  });
+
+  it("a claim whose request was never stored (a crashed gateway) is completed once by concurrent retries", async () => {
+    const { app, names } = await gateway();
+    const store = new NatsIdempotencyStore({ kv: await openIdempotencyBucket(nc, names), connected: () => true });
+    const crashed = { ...request(), time: "2030-01-01T00:00:00.000Z" };
+    expect(await store.claim("alpha", "crash-1", { bodyHash: bodyHash(body), request: crashed })).toEqual({ status: "claimed" });
+
+    const answers = await Promise.all(Array.from({ length: 10 }, () => app.inject(post("crash-1"))));
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([...Array(9).fill(200), 202]);
+    for (const a of answers) expect(a.json()).toMatchObject({ id: crashed.jobId, createdAt: crashed.time });
+    expect(await requestsStored(names)).toEqual({ [names.requestSubject(crashed.jobId)]: 1 });
+
+    const read = await app.inject({ method: "GET", url: `/job/${crashed.jobId}`, headers: { authorization: "Bearer tok" } });
+    expect(read.json()).toEqual(answers[0]!.json());
+  });
+
+  it("the store: first claim wins, later claims get it back exactly; keys are per application", async () => {
+    const names = jobNames(testPrefix("idem"));
+    const kv = await openIdempotencyBucket(nc, names);
+    const store = new NatsIdempotencyStore({ kv, connected: () => true });
+    const first = { bodyHash: "h1", request: request() };
+
+    expect(await store.claim("alpha", "k", first)).toEqual({ status: "claimed" });
+    expect(await store.claim("alpha", "k", { bodyHash: "h2", request: request() })).toEqual({ status: "existing", ...first });
+    expect(await store.claim("beta", "k", { bodyHash: "h3", request: request("beta") })).toEqual({ status: "claimed" });
+    expect(claimKey("alpha", "k")).toMatch(/^alpha\.[0-9a-f]{64}$/);
+    expect((await kv.get(claimKey("alpha", "k")))?.json()).toEqual(first);
+    expect(() => claimKey("a.b", "k")).toThrow();
+  });
+
+  it("the bucket forgets a key after its ttl, and an existing bucket takes a new ttl", async () => {
+    const names = jobNames(testPrefix("idem"));
+    const jsm = await jetstreamManager(nc);
+    await openIdempotencyBucket(nc, names, { ttlMs: 120_000 });
+    const kv = await openIdempotencyBucket(nc, names, { ttlMs: 1_000 });
+    expect((await jsm.streams.info(`KV_${names.idempotencyBucket}`)).config.max_age).toBe(1_000 * 1_000_000);
+
+    const store = new NatsIdempotencyStore({ kv, connected: () => true });
+    const claim = { bodyHash: "h", request: request() };
+    expect((await store.claim("alpha", "short", claim)).status).toBe("claimed");
+    expect((await store.claim("alpha", "short", claim)).status).toBe("existing");
+    await eventually(async () => expect(await kv.get(claimKey("alpha", "short"))).toBeNull(), { timeoutMs: 10_000, intervalMs: 200 });
+    expect((await store.claim("alpha", "short", claim)).status).toBe("claimed");
+  });
+
+  it("refuses at once while disconnected, claiming nothing", async () => {
+    const names = jobNames(testPrefix("idem"));
+    const kv = await openIdempotencyBucket(nc, names);
+    const store = new NatsIdempotencyStore({ kv, connected: () => false });
+    await expect(store.claim("alpha", "k", { bodyHash: "h", request: request() })).rejects.toBeInstanceOf(EventNotStoredError);
+    expect(await kv.get(claimKey("alpha", "k"))).toBeNull();
+  });
+});
