@@ -1,6 +1,7 @@
 import { newJobId, type JobRequested } from "@jobs/core";
 import { Type, type Static } from "typebox";
 import { ApiError } from "./errors.ts";
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from "./json-depth.ts";
 import { paramsIssues } from "./params-check.ts";
 import type { JobTypes } from "./ports.ts";
 import { describeIssues } from "./validation-issues.ts";
@@ -49,6 +50,11 @@ export const CreateJobHeaders = Type.Object({
  * ones) or params that fail the type's schema. Nothing is stored here.
  */
 export function toJobRequested(body: CreateJobBody, app: string, types: JobTypes, now: Date = new Date()): JobRequested {
+  const tooDeep = (["params", "meta"] as const).filter((f) => jsonDepthExceeds(body[f], MAX_JSON_DEPTH));
+  if (tooDeep.length > 0) {
+    const errors = tooDeep.map((f) => ({ path: `/body/${f}`, message: `is nested deeper than ${MAX_JSON_DEPTH} levels` }));
+    throw new ApiError("validation", describeIssues(errors), { errors });
+  }
   const descriptor = types.get(body.type);
   if (descriptor === undefined) throw unknownType(body.type, types);
   const params = body.params ?? {};
