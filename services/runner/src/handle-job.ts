@@ -1,0 +1,132 @@
+import { decodeEvent, foldEvents, isFinal, type JobNames, type JobRequested } from "@jobs/core";
+import { EventConflictError, lastEventSeq, type EventLog, type NatsConnection } from "@jobs/nats";
+import type { Logger } from "pino";
+import { watchForFinish } from "./finish-watch.ts";
+import { failed, progressed, started } from "./job-events.ts";
+import type { JobType } from "./job-type.ts";
+import { JobWriter } from "./job-writer.ts";
+import type { JsMsg } from "./nats-types.ts";
+import { checkParams } from "./params-check.ts";
+import { ProgressReporter } from "./progress-reporter.ts";
+import { AttemptAborted, runAttempt } from "./run-attempt.ts";
+import { ack, conclude, settleAttempt } from "./settle-attempt.ts";
+
+export interface HandleJobDeps {
+  events: EventLog;
+  /** Aborts when the shutdown grace is over: running attempts are interrupted, publish retries give up. */
+  hardStop: AbortSignal;
+  nc: NatsConnection;
+  names: JobNames;
+  registry: ReadonlyMap<string, JobType>;
+  runnerId: string;
+  log: Logger;
+  /** How often `working()` keeps the claim alive (well inside the consumer's 30 s ack_wait). */
+  heartbeatMs: number;
+  progressIntervalMs: number;
+}
+
+/** Handles one delivery of a JobRequested, from decoding to ack/nak. Never rejects. */
+export async function handleJob(msg: JsMsg, deps: HandleJobDeps): Promise<void> {
+  let request: JobRequested;
+  try {
+    const event = decodeEvent(msg.data);
+    if (event.type !== "JobRequested") throw new Error(`expected JobRequested, got ${event.type}`);
+    request = event;
+  } catch (err) {
+    deps.log.error({ err, subject: msg.subject, seq: msg.seq }, "undecodable job request; terminating it");
+    return msg.term();
+  }
+  const log = deps.log.child({ jobId: request.jobId, jobType: request.data.jobType });
+  const heartbeat = setInterval(() => msg.working(), deps.heartbeatMs);
+  try {
+    await claimAndRun(msg, request, deps, log);
+  } catch (err) {
+    // Unexpected (a bug or a lost connection mid-way): hand the job back rather than crash.
+    log.error({ err }, "job handling failed; handing the job back");
+    msg.nak(1_000);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDeps, baseLog: Logger): Promise<void> {
+  const { jobId } = request;
+  const { jobType, maxAttempts, timeoutMs, runAt, params } = request.data;
+
+  // The attempt number. A first delivery is attempt 1 without any read: the job has no
+  // event after its request yet (the conditional JobStarted below checks that). A
+  // redelivery (retry, delayed start, crashed runner, lost ack) asks the stream.
+  let attempt = 1;
+  let lastSeq = 0;
+  if (msg.info.deliveryCount > 1) {
+    const stored = await deps.events.read(jobId);
+    const view = foldEvents(stored);
+    lastSeq = lastEventSeq(stored);
+    if (view !== null && isFinal(view.status)) {
+      baseLog.info({ status: view.status }, "job already ended; skipping the redelivery");
+      return ack(msg, baseLog);
+    }
+    attempt = (view?.attempts ?? 0) + 1;
+    if (attempt > maxAttempts) {
+      const log = baseLog.child({ attempt: attempt - 1 });
+      const error = { code: "attempts_exhausted", message: `attempt ${attempt - 1} ended without a result (its runner stopped) and no attempts are left` };
+      log.warn({ error }, "job failed");
+      const writer = new JobWriter(deps.events, jobId, lastSeq, { giveUp: deps.hardStop, log });
+      return conclude(msg, await writer.settle(failed(jobId, attempt - 1, error)), log, "");
+    }
+  }
+  const log = baseLog.child({ attempt });
+  const writer = new JobWriter(deps.events, jobId, lastSeq, { giveUp: deps.hardStop, log, onRetry: () => msg.working() });
+
+  const startAt = runAt === null ? 0 : Date.parse(runAt);
+  if (startAt > Date.now()) {
+    log.debug({ runAt }, "not due yet");
+    return msg.nak(Math.ceil(startAt - Date.now()));
+  }
+
+  const type = deps.registry.get(jobType);
+  if (type === undefined) {
+    log.warn("unknown job type (another runner version may know it); handing it back");
+    return msg.nak(5_000);
+  }
+
+  const problems = checkParams(type, params);
+  if (problems !== null) {
+    const error = { code: "invalid_params", message: problems.join("; ") };
+    log.warn({ error }, "job failed");
+    // No attempt started: the finish names the last attempt that did.
+    return conclude(msg, await writer.settle(failed(jobId, attempt - 1, error)), log, "");
+  }
+
+  // Listen for a cancel before announcing the start, so none falls in between.
+  const interrupt = new AbortController();
+  const watch = watchForFinish(deps.nc, deps.names, jobId, () => interrupt.abort(new AttemptAborted("finished", "the job was ended elsewhere")));
+  const onHardStop = () => interrupt.abort(new AttemptAborted("shutdown", "the runner is shutting down"));
+  deps.hardStop.addEventListener("abort", onHardStop, { once: true });
+  try {
+    // Stored only if nothing happened to the job since we looked (a cancel, another
+    // runner's start): the start can never land after a cancel.
+    let startedSeq: number | null;
+    try {
+      startedSeq = await writer.start(started(jobId, attempt, deps.runnerId));
+    } catch (err) {
+      if (!(err instanceof EventConflictError)) throw err;
+      log.info("the job changed before it started (cancelled, or taken by another runner); re-checking it");
+      return msg.nak(500); // the redelivery reads the stream and decides again
+    }
+    if (startedSeq === null) return msg.nak();
+    log.info("attempt started");
+
+    const reporter = new ProgressReporter(
+      (percent, message, n) => writer.tryOnce(progressed(jobId, attempt, n, percent, message)),
+      deps.progressIntervalMs,
+    );
+    const outcome = await runAttempt({ type, params, jobId, attempt, timeoutMs, interrupt: interrupt.signal, log, progress: (p, m) => reporter.report(p, m) });
+    watch.stop(); // before our own JobFinished, which the watch would hear
+    await reporter.close(); // progress lands before the finish
+    await settleAttempt(msg, { jobId, attempt, maxAttempts }, outcome, writer, log);
+  } finally {
+    watch.stop();
+    deps.hardStop.removeEventListener("abort", onHardStop);
+  }
+}

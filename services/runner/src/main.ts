@@ -1,0 +1,35 @@
+import { jobNames } from "@jobs/core";
+import { announceJobTypes, connectNats, ensureRunnerConsumer, ensureStream, jetstreamManager, openTypesBucket } from "@jobs/nats";
+import { createLogger, onShutdown } from "@jobs/service";
+import { loadRunnerConfig } from "./config.ts";
+import { toDescriptor } from "./descriptors.ts";
+import { loadJobTypes } from "./load-job-types.ts";
+import { startRunner } from "./runner.ts";
+
+/** `pnpm start:runner`: one runner process; start it any number of times to drain faster. */
+const config = loadRunnerConfig();
+const log = createLogger("runner", config.LOG_LEVEL);
+process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection (kept running)"));
+
+const names = jobNames(config.JOBS_PREFIX);
+const jobTypes = await loadJobTypes({ includeTestOnly: config.RUNNER_TEST_JOBS === "1" });
+const nc = await connectNats({ servers: config.NATS_URL, name: `runner ${config.RUNNER_ID}`, log });
+const jsm = await jetstreamManager(nc);
+await ensureStream(jsm, names);
+await ensureRunnerConsumer(jsm, names);
+await announceJobTypes(await openTypesBucket(nc, names), jobTypes.map(toDescriptor));
+
+const runner = await startRunner({
+  nc,
+  names,
+  log,
+  jobTypes,
+  runnerId: config.RUNNER_ID,
+  concurrency: config.RUNNER_CONCURRENCY,
+  shutdownGraceMs: config.RUNNER_SHUTDOWN_GRACE_MS,
+});
+
+onShutdown(log, async () => {
+  await runner.stop();
+  await nc.drain();
+});

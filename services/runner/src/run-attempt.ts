@@ -1,0 +1,95 @@
+import type { JobError } from "@jobs/core";
+import type { Logger } from "pino";
+import { NonRetryableError, type JobContext, type JobType } from "./job-type.ts";
+import { runInWorker } from "./run-in-worker.ts";
+
+/** Why the runner stopped waiting for an attempt before the job type returned. */
+export class AttemptAborted extends Error {
+  constructor(
+    readonly why: "timeout" | "shutdown" | "finished",
+    message: string,
+  ) {
+    super(message);
+    this.name = "AttemptAborted";
+  }
+}
+
+export type AttemptOutcome =
+  | { kind: "succeeded"; result: unknown }
+  | { kind: "failed"; error: JobError; retryable: boolean }
+  /** Someone else ended the job (cancel): nothing more to store. */
+  | { kind: "finished-elsewhere" }
+  /** The runner is shutting down and its grace period is over. */
+  | { kind: "interrupted" };
+
+const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once above this
+
+/**
+ * Runs one attempt of a job type. `ctx.signal` aborts on the job's timeout and when
+ * `interrupt` aborts (its reason an AttemptAborted); the runner then stops waiting at
+ * once, whether or not the job type honours the signal.
+ */
+export async function runAttempt(opts: {
+  type: JobType;
+  params: unknown;
+  jobId: string;
+  attempt: number;
+  timeoutMs: number;
+  interrupt: AbortSignal;
+  log: Logger;
+  progress: (percent: number, message?: string) => void;
+}): Promise<AttemptOutcome> {
+  const controller = new AbortController();
+  const { signal } = controller;
+  const timer = setTimeout(
+    () => controller.abort(new AttemptAborted("timeout", `timed out after ${opts.timeoutMs} ms`)),
+    Math.min(opts.timeoutMs, MAX_TIMER_MS),
+  );
+  const forward = () => controller.abort(opts.interrupt.reason);
+  if (opts.interrupt.aborted) forward();
+  else opts.interrupt.addEventListener("abort", forward, { once: true });
+
+  const ctx: JobContext = {
+    jobId: opts.jobId,
+    attempt: opts.attempt,
+    signal,
+    log: opts.log,
+    progress: opts.progress,
+    runInWorker: (moduleUrl, exportName, args) => runInWorker(moduleUrl, exportName, args, signal),
+  };
+  try {
+    const work = Promise.resolve().then(() => opts.type.run(opts.params, ctx));
+    work.catch(() => undefined); // a rejection after an abort must not go unhandled
+    return { kind: "succeeded", result: await untilAborted(work, signal) };
+  } catch (err) {
+    const reason: unknown = signal.aborted ? signal.reason : null;
+    if (reason instanceof AttemptAborted) {
+      if (reason.why === "finished") return { kind: "finished-elsewhere" };
+      if (reason.why === "shutdown") return { kind: "interrupted" };
+      return { kind: "failed", error: { code: "timeout", message: reason.message }, retryable: true };
+    }
+    return { kind: "failed", error: toJobError(err), retryable: !(err instanceof NonRetryableError) };
+  } finally {
+    clearTimeout(timer);
+    opts.interrupt.removeEventListener("abort", forward);
+  }
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+const CODE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/** The job's `error`: a stable code (the error's own `code` when it has a sane one) and its message. */
+export function toJobError(err: unknown): JobError {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === "string" && CODE_PATTERN.test(e.code) ? e.code : "error";
+  const message = typeof e?.message === "string" && e.message !== "" ? e.message : String(err);
+  return { code, message: message.slice(0, 4_000) };
+}

@@ -1,0 +1,95 @@
+import { setMaxListeners } from "node:events";
+import type { JobNames } from "@jobs/core";
+import { EventLog, jetstream, jetstreamManager, type NatsConnection } from "@jobs/nats";
+import type { Logger } from "pino";
+import { pause } from "./backoff.ts";
+import { fetchLoop } from "./fetch-loop.ts";
+import { handleJob } from "./handle-job.ts";
+import type { JobType } from "./job-type.ts";
+import { jobTypeRegistry } from "./load-job-types.ts";
+import { Slots } from "./slots.ts";
+
+export interface RunnerDeps {
+  nc: NatsConnection;
+  names: JobNames;
+  log: Logger;
+  jobTypes: readonly JobType[];
+  runnerId: string;
+  /** Jobs run at once; also the most messages ever pulled and not yet started. */
+  concurrency: number;
+  /** How long `stop()` lets running jobs finish before interrupting them. */
+  shutdownGraceMs: number;
+  /** How long one pull waits for messages (also bounds how long `stop()` waits for the last pull). */
+  fetchExpiresMs?: number;
+  heartbeatMs?: number;
+  progressIntervalMs?: number;
+}
+
+export interface Runner {
+  readonly runnerId: string;
+  /** Jobs running now. */
+  readonly busy: number;
+  /**
+   * Graceful stop: no more pulls, running jobs get `shutdownGraceMs` to finish, then
+   * they are interrupted and handed back (nak) so another runner takes them at once.
+   * Resolves when every job is settled; the caller drains the connection.
+   */
+  stop(): Promise<void>;
+}
+
+/** Starts consuming the shared runner consumer (the stream and consumer must exist). */
+export async function startRunner(deps: RunnerDeps): Promise<Runner> {
+  const js = jetstream(deps.nc);
+  const events = new EventLog(js, await jetstreamManager(deps.nc), deps.names);
+  const registry = jobTypeRegistry(deps.jobTypes);
+  const slots = new Slots(deps.concurrency);
+  const stopping = new AbortController();
+  const hardStop = new AbortController();
+  // Every running job listens to hardStop (and to it again while retrying a publish).
+  setMaxListeners(2 * deps.concurrency + 10, hardStop.signal);
+  const log = deps.log.child({ runner: deps.runnerId });
+
+  const handlerDeps = {
+    events,
+    nc: deps.nc,
+    names: deps.names,
+    registry,
+    runnerId: deps.runnerId,
+    log,
+    hardStop: hardStop.signal,
+    heartbeatMs: deps.heartbeatMs ?? 10_000,
+    progressIntervalMs: deps.progressIntervalMs ?? 200,
+  };
+  const loop = fetchLoop({
+    js,
+    names: deps.names,
+    slots,
+    log,
+    expiresMs: deps.fetchExpiresMs ?? 5_000,
+    stopping: stopping.signal,
+    onMessage: (msg) => slots.run(() => handleJob(msg, handlerDeps)),
+  });
+  log.info({ concurrency: deps.concurrency, jobTypes: [...registry.keys()] }, "runner started");
+
+  let stopped: Promise<void> | null = null;
+  return {
+    runnerId: deps.runnerId,
+    get busy() {
+      return slots.busy;
+    },
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort();
+        log.info({ running: slots.busy, graceMs: deps.shutdownGraceMs }, "runner stopping: no new jobs");
+        const graceOver = new AbortController();
+        const finished = slots.idle().then(() => graceOver.abort());
+        await pause(deps.shutdownGraceMs, graceOver.signal);
+        if (slots.busy > 0) log.warn({ running: slots.busy }, "grace period over: interrupting running jobs");
+        hardStop.abort();
+        await Promise.all([finished, loop]);
+        log.info("runner stopped");
+      })();
+      return stopped;
+    },
+  };
+}

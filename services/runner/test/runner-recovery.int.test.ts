@@ -1,0 +1,182 @@
+import { jetstream, jetstreamManager } from "@jobs/nats";
+import { Type } from "typebox";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../../test/support/eventually.ts";
+import { startNatsServer, type NatsServerHandle } from "../../../test/support/nats-server.ts";
+import { defineJobType } from "../src/job-type.ts";
+import { finishOf, openHarness, typesOf, type Harness } from "./fixtures/runner-harness.ts";
+
+/** Redeliveries, cancels, shutdowns, crashes and outages: how the runner hands work back and picks it up. */
+let server: NatsServerHandle;
+let h: Harness;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+afterEach(async () => {
+  await h?.close();
+});
+
+const cancel = (jobId: string) =>
+  h.events.append(
+    { type: "JobFinished", jobId, time: new Date().toISOString(), data: { attempt: 0, outcome: "cancelled", error: { code: "cancelled", message: "cancelled by test" } } },
+    `${jobId}:finished`,
+  );
+
+const consumerInfo = async () => (await jetstreamManager(h.nc)).consumers.info(h.names.stream, h.names.runnerConsumer);
+
+describe("runner recovery", () => {
+  it("aborts a running job that is cancelled and acks it without a second finish", async () => {
+    h = await openHarness(server.url);
+    const runner = await h.startRunner();
+    const jobId = await h.request("countdown", { seconds: 30 });
+    await eventually(async () => expect(typesOf((await h.history(jobId)).map((s) => s.event))).toContain("JobStarted"));
+    await cancel(jobId);
+
+    await eventually(async () => {
+      expect(runner.busy).toBe(0);
+      expect(await h.ackPending()).toBe(0);
+    });
+    const events = (await h.history(jobId)).map((s) => s.event);
+    expect(events.filter((e) => e.type === "JobFinished")).toHaveLength(1);
+    expect(finishOf(events).outcome).toBe("cancelled");
+    expect(typesOf(events)).not.toContain("JobAttemptFailed");
+  });
+
+  it("never starts a job cancelled before its first delivery", async () => {
+    h = await openHarness(server.url);
+    const jobId = await h.request("countdown", { seconds: 30 });
+    await cancel(jobId);
+    const runner = await h.startRunner();
+
+    await eventually(async () => {
+      const info = await consumerInfo();
+      expect(info.delivered.consumer_seq).toBeGreaterThanOrEqual(2); // handed back once, then re-checked
+      expect(info.num_ack_pending).toBe(0);
+    });
+    expect(runner.busy).toBe(0);
+    expect(typesOf((await h.history(jobId)).map((s) => s.event))).toEqual(["JobRequested", "JobFinished"]);
+  });
+
+  it("skips a delayed job that was cancelled before it was due", async () => {
+    h = await openHarness(server.url);
+    await h.startRunner();
+    const jobId = await h.request("sum", { a: 1, b: 1 }, { runAt: new Date(Date.now() + 1_500) });
+    await cancel(jobId);
+
+    await eventually(async () => {
+      const info = await consumerInfo();
+      expect(info.delivered.consumer_seq).toBeGreaterThanOrEqual(2); // the due redelivery came
+      expect(info.num_ack_pending).toBe(0); // and was acked
+    });
+    expect(typesOf((await h.history(jobId)).map((s) => s.event))).toEqual(["JobRequested", "JobFinished"]);
+  });
+
+  it("hands a job of an unknown type back for a runner that knows it", async () => {
+    h = await openHarness(server.url);
+    const old = await h.startRunner();
+    const jobId = await h.request("brand-new", { x: 1 });
+    await eventually(async () => expect((await consumerInfo()).delivered.consumer_seq).toBeGreaterThanOrEqual(1));
+    await old.stop();
+
+    const brandNew = defineJobType({ name: "brand-new", description: "", params: Type.Object({ x: Type.Number() }), run: ({ x }) => ({ x }) });
+    const updated = await h.startRunner({ extraTypes: [brandNew] });
+    const events = await h.finished(jobId, 15_000);
+    expect(events[1]).toMatchObject({ type: "JobStarted", data: { attempt: 1, runner: updated.runnerId } });
+    expect(finishOf(events)).toEqual({ attempt: 1, outcome: "succeeded", result: { x: 1 } });
+  });
+
+  it("on shutdown lets short jobs finish and hands long ones to another runner at once", async () => {
+    h = await openHarness(server.url);
+    const first = await h.startRunner({ shutdownGraceMs: 500 });
+    const short = await h.request("sleep", { ms: 200 });
+    const long = await h.request("countdown", { seconds: 2 }, { maxAttempts: 2 });
+    await eventually(async () => {
+      for (const id of [short, long]) expect(typesOf((await h.history(id)).map((s) => s.event))).toContain("JobStarted");
+    });
+
+    const stopping = first.stop();
+    const second = await h.startRunner();
+    await stopping;
+    expect(first.busy).toBe(0);
+
+    expect(finishOf(await h.finished(short))).toMatchObject({ attempt: 1, outcome: "succeeded" });
+    const longEvents = await h.finished(long);
+    expect(typesOf(longEvents).filter((t) => t !== "JobProgress")).toEqual(["JobRequested", "JobStarted", "JobAttemptFailed", "JobStarted", "JobFinished"]);
+    const [interrupted, restarted] = longEvents.filter((e) => e.type === "JobAttemptFailed" || (e.type === "JobStarted" && e.data.attempt === 2));
+    expect(interrupted).toMatchObject({ data: { attempt: 1, error: { code: "interrupted" } } });
+    expect(restarted).toMatchObject({ data: { attempt: 2, runner: second.runnerId } });
+    expect(Date.parse(restarted!.time) - Date.parse(interrupted!.time)).toBeLessThan(2_000);
+    expect(finishOf(longEvents)).toEqual({ attempt: 2, outcome: "succeeded", result: { seconds: 2 } });
+  });
+
+  it("counts the attempt of a runner that died, from the stream", async () => {
+    h = await openHarness(server.url);
+    const retried = await h.request("sum", { a: 2, b: 2 }, { maxAttempts: 2 });
+    const exhausted = await h.request("sum", { a: 3, b: 3 }, { maxAttempts: 1 });
+
+    // A runner takes both, stores their JobStarted and "dies" (nak instead of waiting out ack_wait).
+    const consumer = await jetstream(h.nc).consumers.get(h.names.stream, h.names.runnerConsumer);
+    const taken = [];
+    while (taken.length < 2) {
+      const msg = await consumer.next({ expires: 2_000 });
+      if (msg !== null) taken.push(msg);
+    }
+    for (const msg of taken) {
+      const jobId = msg.subject.split(".").at(-1)!;
+      await h.events.append({ type: "JobStarted", jobId, time: new Date().toISOString(), data: { attempt: 1, runner: "dead" } }, `${jobId}:started:1`);
+    }
+    for (const msg of taken) msg.nak();
+
+    await h.startRunner();
+    const retriedEvents = await h.finished(retried);
+    expect(retriedEvents.filter((e) => e.type === "JobStarted").map((e) => e.data.attempt)).toEqual([1, 2]);
+    expect(finishOf(retriedEvents)).toEqual({ attempt: 2, outcome: "succeeded", result: { value: 4 } });
+    const exhaustedEvents = await h.finished(exhausted);
+    expect(typesOf(exhaustedEvents)).toEqual(["JobRequested", "JobStarted", "JobFinished"]);
+    expect(finishOf(exhaustedEvents)).toMatchObject({ attempt: 1, outcome: "failed", error: { code: "attempts_exhausted" } });
+  });
+});
+
+describe("runner during a NATS outage", () => {
+  let own: NatsServerHandle;
+  afterEach(async () => {
+    await h?.close();
+    await own?.dispose();
+  });
+
+  it("keeps retrying the finish while NATS is down, stores it after the restart and goes on", async () => {
+    own = await startNatsServer();
+    h = await openHarness(own.url);
+    let returned: () => void = () => undefined;
+    const done = new Promise<void>((r) => (returned = r));
+    const gated = defineJobType({
+      name: "gated",
+      description: "returns after a delay and tells the test",
+      params: Type.Object({}),
+      run: async () => {
+        await new Promise((r) => setTimeout(r, 500));
+        returned();
+        return { ok: true };
+      },
+    });
+    await h.startRunner({ extraTypes: [gated] });
+    const jobId = await h.request("gated", {});
+    await eventually(async () => expect(typesOf((await h.history(jobId)).map((s) => s.event))).toContain("JobStarted"));
+
+    await own.stop("SIGKILL");
+    await done; // the job returned while NATS was away: its JobFinished cannot be stored yet
+    await own.restart();
+
+    const events = await h.finished(jobId, 30_000);
+    expect(finishOf(events)).toEqual({ attempt: 1, outcome: "succeeded", result: { ok: true } });
+    await eventually(async () => expect(await h.ackPending()).toBe(0), { timeoutMs: 15_000 });
+
+    // The fetch loop recovered too: a new job runs.
+    const after = await h.request("sum", { a: 1, b: 2 });
+    expect(finishOf(await h.finished(after, 30_000))).toMatchObject({ outcome: "succeeded", result: { value: 3 } });
+  });
+});

@@ -1,0 +1,172 @@
+import { Type } from "typebox";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../../test/support/eventually.ts";
+import { startNatsServer, type NatsServerHandle } from "../../../test/support/nats-server.ts";
+import { defineJobType, NonRetryableError } from "../src/job-type.ts";
+import { finishOf, openHarness, typesOf, type Harness } from "./fixtures/runner-harness.ts";
+
+/** Test-only job types: a job that always throws, one that refuses for good, one that records its concurrency. */
+const alwaysFails = defineJobType({
+  name: "always-fails",
+  description: "throws on every attempt",
+  params: Type.Object({}),
+  run: (_params, ctx) => {
+    throw new Error(`attempt ${ctx.attempt} broke`);
+  },
+});
+const refuses = defineJobType({
+  name: "refuses",
+  description: "fails for good at once",
+  params: Type.Object({}),
+  run: () => {
+    throw new NonRetryableError("will never work", { code: "permanently_broken" });
+  },
+});
+
+let server: NatsServerHandle;
+let h: Harness;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+afterEach(async () => {
+  await h?.close();
+});
+
+describe("runner", () => {
+  it("runs a job to JobFinished with its result, events in order", async () => {
+    h = await openHarness(server.url);
+    const runner = await h.startRunner();
+    const countdown = await h.request("countdown", { seconds: 1 });
+    const fib = await h.request("fibonacci", { n: 90 });
+
+    const events = await h.finished(countdown);
+    expect(typesOf(events)).toEqual(["JobRequested", "JobStarted", "JobProgress", "JobProgress", "JobFinished"]);
+    expect(events[1]).toMatchObject({ data: { attempt: 1, runner: runner.runnerId } });
+    expect(events.slice(2, 4).map((e) => e.data)).toEqual([
+      { attempt: 1, percent: 0, message: "1 s left" },
+      { attempt: 1, percent: 100, message: "0 s left" },
+    ]);
+    expect(finishOf(events)).toEqual({ attempt: 1, outcome: "succeeded", result: { seconds: 1 } });
+
+    expect(finishOf(await h.finished(fib))).toEqual({ attempt: 1, outcome: "succeeded", result: { value: "2880067194370816120" } });
+    expect(await h.view(fib)).toMatchObject({ status: "succeeded", attempts: 1, result: { value: "2880067194370816120" } });
+    await eventually(async () => expect(await h.ackPending()).toBe(0));
+  });
+
+  it("retries a throwing job with backoff, then fails it after maxAttempts", async () => {
+    h = await openHarness(server.url);
+    await h.startRunner({ extraTypes: [alwaysFails] });
+    const jobId = await h.request("always-fails", {}, { maxAttempts: 3 });
+
+    const events = await h.finished(jobId, 20_000);
+    expect(typesOf(events)).toEqual([
+      "JobRequested",
+      "JobStarted",
+      "JobAttemptFailed",
+      "JobStarted",
+      "JobAttemptFailed",
+      "JobStarted",
+      "JobFinished",
+    ]);
+    expect(events.filter((e) => e.type === "JobStarted").map((e) => e.data.attempt)).toEqual([1, 2, 3]);
+    expect(finishOf(events)).toEqual({ attempt: 3, outcome: "failed", error: { code: "error", message: "attempt 3 broke" } });
+    // Exponential backoff: about 1 s before attempt 2, about 2 s before attempt 3.
+    const at = (i: number) => Date.parse(events[i]!.time);
+    expect(at(3) - at(2)).toBeGreaterThanOrEqual(900);
+    expect(at(5) - at(4)).toBeGreaterThanOrEqual(1_900);
+    expect(await h.view(jobId)).toMatchObject({ status: "failed", attempts: 3, error: { code: "error" } });
+  });
+
+  it("succeeds on a later attempt, and a NonRetryableError ends the job at once", async () => {
+    h = await openHarness(server.url);
+    await h.startRunner({ extraTypes: [refuses] });
+    const flaky = await h.request("flaky", { failAttempts: 1, mode: "throw" }, { maxAttempts: 3 });
+    const refused = await h.request("refuses", {}, { maxAttempts: 5 });
+
+    const flakyEvents = await h.finished(flaky);
+    expect(typesOf(flakyEvents)).toEqual(["JobRequested", "JobStarted", "JobAttemptFailed", "JobStarted", "JobFinished"]);
+    expect(finishOf(flakyEvents)).toEqual({ attempt: 2, outcome: "succeeded", result: { attempt: 2 } });
+
+    const refusedEvents = await h.finished(refused);
+    expect(typesOf(refusedEvents)).toEqual(["JobRequested", "JobStarted", "JobFinished"]);
+    expect(finishOf(refusedEvents)).toEqual({ attempt: 1, outcome: "failed", error: { code: "permanently_broken", message: "will never work" } });
+  });
+
+  it("aborts an attempt on timeout (even one that ignores its signal) and retries it", async () => {
+    h = await openHarness(server.url);
+    const runner = await h.startRunner();
+    const sleeper = await h.request("sleep", { ms: 60_000 }, { timeoutMs: 300 });
+    const hang = await h.request("flaky", { failAttempts: 1, mode: "hang" }, { timeoutMs: 300, maxAttempts: 2 });
+
+    const sleeperEvents = await h.finished(sleeper);
+    expect(finishOf(sleeperEvents)).toEqual({ attempt: 1, outcome: "failed", error: { code: "timeout", message: "timed out after 300 ms" } });
+    expect(Date.parse(sleeperEvents.at(-1)!.time) - Date.parse(sleeperEvents[1]!.time)).toBeLessThan(2_000);
+
+    const hangEvents = await h.finished(hang);
+    expect(typesOf(hangEvents)).toEqual(["JobRequested", "JobStarted", "JobAttemptFailed", "JobStarted", "JobFinished"]);
+    expect(hangEvents[2]).toMatchObject({ data: { attempt: 1, error: { code: "timeout" } } });
+    expect(finishOf(hangEvents)).toEqual({ attempt: 2, outcome: "succeeded", result: { attempt: 2 } });
+    await eventually(() => expect(runner.busy).toBe(0));
+  });
+
+  it("terminates a worker-thread job on timeout", async () => {
+    h = await openHarness(server.url);
+    await h.startRunner();
+    const jobId = await h.request("pi", { digits: 100_000 }, { timeoutMs: 50 });
+    expect(finishOf(await h.finished(jobId))).toMatchObject({ outcome: "failed", error: { code: "timeout" } });
+  });
+
+  it("shares one consumer between runners, never pulling more than it can run", async () => {
+    h = await openHarness(server.url);
+    const ids: string[] = [];
+    for (let i = 0; i < 24; i++) ids.push(await h.request("sleep", { ms: 150 }));
+    const r1 = await h.startRunner({ concurrency: 2 });
+    const r2 = await h.startRunner({ concurrency: 2 });
+
+    let maxPending = 0;
+    await eventually(
+      async () => {
+        maxPending = Math.max(maxPending, await h.ackPending());
+        expect(r1.busy).toBeLessThanOrEqual(2);
+        expect(r2.busy).toBeLessThanOrEqual(2);
+        const views = await Promise.all(ids.map((id) => h.view(id)));
+        expect(views.map((v) => v?.status)).toEqual(ids.map(() => "succeeded"));
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+    // Delivered but not yet acked never exceeds the two runners' slots: nothing waits in a buffer.
+    expect(maxPending).toBeGreaterThan(0);
+    expect(maxPending).toBeLessThanOrEqual(4);
+    const runnersUsed = new Set<string>();
+    for (const id of ids) {
+      for (const e of (await h.history(id)).map((s) => s.event)) if (e.type === "JobStarted") runnersUsed.add(e.data.runner);
+    }
+    expect(runnersUsed).toEqual(new Set([r1.runnerId, r2.runnerId]));
+  });
+
+  it("delays the start until runAt", async () => {
+    h = await openHarness(server.url);
+    await h.startRunner();
+    const runAt = new Date(Date.now() + 2_000);
+    const jobId = await h.request("sum", { a: 2, b: 3 }, { runAt });
+
+    const events = await h.finished(jobId);
+    expect(typesOf(events)).toEqual(["JobRequested", "JobStarted", "JobFinished"]);
+    expect(Date.parse(events[1]!.time)).toBeGreaterThanOrEqual(runAt.getTime());
+    expect(events[1]).toMatchObject({ data: { attempt: 1 } });
+    expect(finishOf(events)).toEqual({ attempt: 1, outcome: "succeeded", result: { value: 5 } });
+  });
+
+  it("fails a job whose params do not fit, without starting an attempt", async () => {
+    h = await openHarness(server.url);
+    await h.startRunner();
+    const jobId = await h.request("fibonacci", { n: -3 }, { maxAttempts: 3 });
+    const events = await h.finished(jobId);
+    expect(typesOf(events)).toEqual(["JobRequested", "JobFinished"]);
+    expect(finishOf(events)).toMatchObject({ attempt: 0, outcome: "failed", error: { code: "invalid_params" } });
+  });
+});
