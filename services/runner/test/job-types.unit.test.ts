@@ -4,6 +4,7 @@ import { fibonacci as fibonacciValue } from "../src/compute/fibonacci.ts";
 import { isqrt, pi as piValue } from "../src/compute/pi-digits.ts";
 import { NonRetryableError, type JobType } from "../src/job-type.ts";
 import countdown from "../src/job-types/countdown.ts";
+import external from "../src/job-types/external.ts";
 import fibonacci from "../src/job-types/fibonacci.ts";
 import pi from "../src/job-types/pi.ts";
 import sleep from "../src/job-types/sleep.ts";
@@ -165,5 +166,26 @@ describe("countdown", () => {
     controller.abort(reason);
     await expect(running).rejects.toMatchObject({ name: "AbortError", cause: reason });
     expect(progress).toHaveLength(1);
+  });
+});
+
+describe("external", () => {
+  it("accepts any JSON params", () => {
+    for (const params of [{}, { order: 42, items: ["a"] }, [1, 2], "text", null]) expect(checkParams(external, params)).toBeNull();
+  });
+
+  it("waits until its signal aborts, then rejects with the abort reason", async () => {
+    const controller = new AbortController();
+    let settled = false;
+    const waiting = run(external, { order: 1 }, controller.signal);
+    void waiting.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    const reason = new Error("completed elsewhere");
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
   });
 });
