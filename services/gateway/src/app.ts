@@ -7,6 +7,7 @@ import { handleError, installProblemHandlers } from "./plugins/problem.ts";
 import type { IdempotencyStore, JobStore, JobTypes, Readiness } from "./ports.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobTypeRoutes } from "./routes/job-types.ts";
+import { jobEndingRoutes } from "./routes/job-endings.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -55,6 +56,7 @@ export function buildApp(deps: AppDeps, opts: AppOptions = {}): App {
   app.register(async (authenticated) => {
     await requireBearerAuth(authenticated, deps.tokens);
     await authenticated.register(jobRoutes, { jobs: deps.jobs, types: deps.types, idempotency: deps.idempotency });
+    await authenticated.register(jobEndingRoutes, { jobs: deps.jobs });
     await authenticated.register(jobTypeRoutes, { types: deps.types });
   });
   return app;

@@ -23,10 +23,15 @@ export const PROBLEMS = {
   job_not_found: { status: 404, title: "Job not found" },
   payload_too_large: { status: 413, title: "The body is too large" },
   unsupported_media_type: { status: 415, title: "The body must be JSON" },
+  job_already_ended: { status: 409, title: "The job has already ended" },
+  job_not_running: { status: 409, title: "The job is not running" },
+  not_an_external_job: { status: 409, title: "Only external jobs can be completed" },
   idempotency_key_reused: { status: 422, title: "The Idempotency-Key was used with another body" },
   internal: { status: 500, title: "Internal server error" },
   event_not_stored: { status: 503, title: "The job could not be stored", retryAfterSeconds: 2 },
   store_unavailable: { status: 503, title: "The job store is unavailable", retryAfterSeconds: 2 },
+  change_not_stored: { status: 503, title: "The change to the job could not be confirmed", retryAfterSeconds: 2 },
+  job_busy: { status: 503, title: "The job kept changing while the request was applied", retryAfterSeconds: 1 },
   not_ready: { status: 503, title: "Not ready", retryAfterSeconds: 2 },
 } as const satisfies Record<string, ProblemSpec>;
 

@@ -1,6 +1,6 @@
-import { foldEvents, InvalidEventError, isJobId, type JobRequested, type JobView } from "@jobs/core";
-import type { EventLog, ViewStore } from "@jobs/nats";
-import { EventNotStoredError, StoreUnavailableError, type JobStore } from "./ports.ts";
+import { foldEvents, InvalidEventError, isJobId, type JobFinished, type JobRequested, type JobView } from "@jobs/core";
+import { EventConflictError, type EventLog, type ViewStore } from "@jobs/nats";
+import { EventNotStoredError, JobChangedError, StoreUnavailableError, type JobStore } from "./ports.ts";
 
 export interface NatsJobStoreOptions {
   log: EventLog;
@@ -16,6 +16,8 @@ export interface NatsJobStoreOptions {
  * reads come from the projector's KV view, and when the view does not have the job yet
  * (the projector lags, or KV's read-after-write is not promised) from a fold of the
  * job's own events read back from the stream. So a GET right after its 202 finds the job.
+ * Cancels and completions decide on the stream alone and store with an expected last
+ * sequence on the job's event subject (see EventLog.append).
  */
 export class NatsJobStore implements JobStore {
   private readonly appendTimeoutMs: number;
@@ -33,6 +35,35 @@ export class NatsJobStore implements JobStore {
       if (err instanceof InvalidEventError) throw err; // a bug in the caller, not an outage
       // No responders, timeout, closed or draining connection, JetStream API error: no ack, no job.
       throw new EventNotStoredError(`publish of ${event.jobId} not acknowledged: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+  }
+
+  async appendIfUnchanged(event: JobFinished, msgId: string, expectLastEventSeq: number): Promise<{ seq: number; duplicate: boolean }> {
+    if (!this.opts.connected()) throw new EventNotStoredError("not connected to NATS");
+    try {
+      const { seq, duplicate } = await this.opts.log.append(event, msgId, { timeoutMs: this.appendTimeoutMs, expectLastEventSeq });
+      return { seq, duplicate };
+    } catch (err) {
+      if (err instanceof EventConflictError) throw new JobChangedError(event.jobId, { cause: err });
+      if (err instanceof InvalidEventError) throw err;
+      // No ack: it may or may not be stored; the caller says so.
+      throw new EventNotStoredError(`publish of ${event.type} for ${event.jobId} not acknowledged: ${(err as Error)?.message ?? String(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async readForUpdate(id: string): Promise<{ view: JobView; lastEventSeq: number } | null> {
+    if (!isJobId(id)) return null;
+    // A read while disconnected would only wait for its timeout.
+    if (!this.opts.connected()) throw new StoreUnavailableError("not connected to NATS");
+    try {
+      const { events, lastEventSeq } = await this.opts.log.readForUpdate(id);
+      const view = foldEvents(events);
+      return view === null ? null : { view, lastEventSeq };
+    } catch (err) {
+      if (err instanceof InvalidEventError) throw err;
+      throw new StoreUnavailableError(`reading the events of job ${id} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     }
   }
 

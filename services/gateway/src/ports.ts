@@ -1,4 +1,4 @@
-import type { JobRequested, JobTypeDescriptor, JobView } from "@jobs/core";
+import type { JobFinished, JobRequested, JobTypeDescriptor, JobView } from "@jobs/core";
 
 /**
  * The narrow interfaces the HTTP layer sees. NATS adapters implement them for the
@@ -20,6 +20,23 @@ export interface JobStore {
    * StoreUnavailableError when the store cannot be read right now.
    */
   get(id: string): Promise<JobView | null>;
+  /**
+   * The job folded from its own events in the log (never the projected view, which may
+   * lag: a decision to end a job must see every event), with `lastEventSeq`, the sequence
+   * of its last event after the request (0 when it has none): what appendIfUnchanged
+   * expects. Null when no such job exists (including a malformed id). Rejects with
+   * StoreUnavailableError when the log cannot be read right now.
+   */
+  readForUpdate(id: string): Promise<{ view: JobView; lastEventSeq: number } | null>;
+  /**
+   * Stores the event that ends a job only if nothing was stored for the job since
+   * `expectLastEventSeq` (optimistic concurrency against runners and other requests).
+   * Rejects with JobChangedError when something was (nothing is stored), with
+   * EventNotStoredError when the store did not confirm the write (it may or may not be
+   * stored). `duplicate` is true when an event with the same msgId was already stored:
+   * that event, not this one, is in the log.
+   */
+  appendIfUnchanged(event: JobFinished, msgId: string, expectLastEventSeq: number): Promise<{ seq: number; duplicate: boolean }>;
 }
 
 /** What an Idempotency-Key claim remembers: the body it came with and the first request's exact event. */
@@ -66,5 +83,16 @@ export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "StoreUnavailableError";
+  }
+}
+
+/** A conditional append lost: another event of the job was stored after the one it expected. */
+export class JobChangedError extends Error {
+  constructor(
+    readonly jobId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`job ${jobId} changed while the request was deciding`, options);
+    this.name = "JobChangedError";
   }
 }

@@ -1,6 +1,17 @@
-import { evolve, foldEvents, type JobRequested, type JobTypeDescriptor, type JobView, type StoredEvent } from "@jobs/core";
+import {
+  evolve,
+  foldEvents,
+  type JobEvent,
+  type JobFinished,
+  type JobRequested,
+  type JobTypeDescriptor,
+  type JobView,
+  type StoredEvent,
+} from "@jobs/core";
+import { lastEventSeq } from "@jobs/nats";
 import {
   EventNotStoredError,
+  JobChangedError,
   type ClaimResult,
   type IdempotencyClaim,
   type IdempotencyStore,
@@ -18,16 +29,60 @@ import {
  * An event log in memory: appends get increasing sequences; a repeated message id is
  * stored once and answers the first copy's sequence with `duplicate` (JetStream's
  * dedup, without its time window); get() folds a job's events like the real store.
+ * A conditional append checks the job's last event sequence as JetStream's expected
+ * last subject sequence does (after the dedup check, as the server does).
  */
 export class FakeJobStore implements JobStore {
   readonly events: StoredEvent[] = [];
   readonly msgIds: string[] = [];
-  /** When set, append rejects as a NATS outage would (and stores nothing). */
+  /** When set, appends reject as a NATS outage would (and store nothing). */
   failAppends = false;
+  /**
+   * Runs inside appendIfUnchanged, after the caller's read and before the check: a test
+   * stores a competing event here (a runner's start or progress) to make the append lose.
+   */
+  beforeConditionalAppend: ((event: JobFinished) => Promise<void>) | undefined;
   private seq = 0;
 
   async append(event: JobRequested, msgId: string): Promise<{ seq: number; duplicate: boolean }> {
     if (this.failAppends) throw new EventNotStoredError("fake outage: no responders");
+    return this.store(event, msgId);
+  }
+
+  async get(id: string): Promise<JobView | null> {
+    return foldEvents(this.eventsOf(id));
+  }
+
+  async readForUpdate(id: string): Promise<{ view: JobView; lastEventSeq: number } | null> {
+    const events = this.eventsOf(id);
+    const view = foldEvents(events);
+    return view === null ? null : { view, lastEventSeq: lastEventSeq(events) };
+  }
+
+  async appendIfUnchanged(event: JobFinished, msgId: string, expectLastEventSeq: number): Promise<{ seq: number; duplicate: boolean }> {
+    if (this.failAppends) throw new EventNotStoredError("fake outage: no responders");
+    await this.beforeConditionalAppend?.(event);
+    const earlier = this.msgIds.indexOf(msgId);
+    if (earlier >= 0) return { seq: this.events[earlier]!.seq, duplicate: true };
+    if (lastEventSeq(this.eventsOf(event.jobId)) !== expectLastEventSeq) throw new JobChangedError(event.jobId);
+    return this.store(event, msgId);
+  }
+
+  /** Stores a later event of a job unconditionally, as a runner would (a start, progress, a finish). */
+  async seedEvent(event: JobEvent): Promise<number> {
+    return (await this.store(event, `${event.jobId}:${event.type}:${this.seq + 1}`)).seq;
+  }
+
+  /** The events stored after the requests: what a test asserts is empty after a refused cancel. */
+  get later(): JobEvent[] {
+    return this.events.flatMap((e) => (e.event.type === "JobRequested" ? [] : [e.event]));
+  }
+
+  private eventsOf(id: string): StoredEvent[] {
+    return this.events.filter((e) => e.event.jobId === id);
+  }
+
+  private store(event: JobEvent, msgId: string): { seq: number; duplicate: boolean } {
     const earlier = this.msgIds.indexOf(msgId);
     if (earlier >= 0) return { seq: this.events[earlier]!.seq, duplicate: true };
     this.seq += 1;
@@ -36,22 +91,18 @@ export class FakeJobStore implements JobStore {
     return { seq: this.seq, duplicate: false };
   }
 
-  async get(id: string): Promise<JobView | null> {
-    return foldEvents(this.events.filter((e) => e.event.jobId === id));
-  }
-
   /** The request events appended so far: what a test asserts is empty after an error. */
   get appended(): JobRequested[] {
     return this.events.flatMap((e) => (e.event.type === "JobRequested" ? [e.event] : []));
   }
 
-  /** Adds a job owned by another application, as if another client had created it. */
-  async seedJob(app: string, jobId: string): Promise<JobView> {
+  /** Adds a job owned by `app`, as if that application had created it. */
+  async seedJob(app: string, jobId: string, jobType = "sum"): Promise<JobView> {
     const event: JobRequested = {
       type: "JobRequested",
       jobId,
       time: new Date().toISOString(),
-      data: { app, jobType: "sum", params: { a: 1, b: 2 }, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null },
+      data: { app, jobType, params: SAMPLE_PARAMS[jobType] ?? {}, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null },
     };
     const { seq } = await this.append(event, `${jobId}:requested`);
     return evolve(null, { seq, event })!;

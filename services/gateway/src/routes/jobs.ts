@@ -13,7 +13,7 @@ export interface JobRoutesDeps {
   idempotency: IdempotencyStore;
 }
 
-const JobIdParams = Type.Object({
+export const JobIdParams = Type.Object({
   // No pattern here on purpose: a malformed id answers 404 like an unknown one, not 400.
   id: Type.String({ description: "Job id (26-character ULID); anything else is simply not found" }),
 });

@@ -1,0 +1,182 @@
+import { jobNames, type JobEvent, type JobNames, type JobStarted, type JobTypeDescriptor } from "@jobs/core";
+import {
+  announceJobTypes,
+  connectNats,
+  EventConflictError,
+  EventLog,
+  jetstream,
+  jetstreamManager,
+  openTypesBucket,
+  type NatsConnection,
+} from "@jobs/nats";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
+import { buildApp, type App, type AppDeps } from "../src/app.ts";
+import { natsAppDeps } from "../src/nats-deps.ts";
+import { JobChangedError, type JobStore } from "../src/ports.ts";
+
+const log = pino({ level: "silent" });
+const auth = { authorization: "Bearer tok" };
+const TYPES: JobTypeDescriptor[] = [
+  { name: "sum", description: "a + b", params: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } } } },
+  { name: "external", description: "done outside", params: {} },
+];
+const startedBy = (jobId: string, runner: string): JobStarted => ({
+  type: "JobStarted",
+  jobId,
+  time: new Date().toISOString(),
+  data: { attempt: 1, runner },
+});
+
+/** Cancel and complete on the app wired as main.ts wires it, on a real nats-server, with no runner and no projector. */
+describe("cancel and complete on NATS", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let app: App;
+  let deps: Omit<AppDeps, "tokens">;
+  let jobs: JobStore;
+  let events: EventLog; // what a runner writes with
+  let names: JobNames;
+  const controller = new AbortController();
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connectNats({ servers: server.url, name: "gateway-test", log });
+    names = jobNames(testPrefix("gw"));
+    await announceJobTypes(await openTypesBucket(nc, names), TYPES);
+    deps = await natsAppDeps({ nc, names, log, signal: controller.signal, idempotencyTtlMs: 60_000, appendTimeoutMs: 2_000 });
+    jobs = deps.jobs;
+    events = new EventLog(jetstream(nc), await jetstreamManager(nc), names);
+    app = buildApp({ ...deps, tokens: new Map([["tok", "alpha"]]) });
+    await app.ready();
+  });
+  afterAll(async () => {
+    controller.abort();
+    await app?.close();
+    await nc?.close();
+    await server?.dispose();
+  });
+
+  async function create(type = "sum"): Promise<string> {
+    const res = await app.inject({ method: "POST", url: "/job", headers: auth, payload: { type, params: type === "sum" ? { a: 1, b: 2 } : {} } });
+    expect(res.statusCode).toBe(202);
+    return res.json().id;
+  }
+  const post = (id: string, action: "cancel" | "complete", payload?: object) =>
+    app.inject({ method: "POST", url: `/job/${id}/${action}`, headers: auth, ...(payload ? { payload } : {}) });
+  const stored = async (id: string): Promise<JobEvent[]> => (await events.read(id)).map((e) => e.event);
+
+  it("cancels a queued job: the stream holds its JobFinished cancelled; a second cancel is a 409", async () => {
+    const id = await create();
+    const res = await post(id, "cancel", { reason: "not needed" });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ id, status: "cancelled", error: { code: "cancelled", message: "not needed" } });
+
+    expect(await stored(id)).toEqual([
+      expect.objectContaining({ type: "JobRequested" }),
+      { type: "JobFinished", jobId: id, time: res.json().finishedAt, data: { attempt: 0, outcome: "cancelled", error: res.json().error } },
+    ]);
+    expect((await app.inject({ method: "GET", url: `/job/${id}`, headers: auth })).json()).toEqual(res.json());
+    expect((await post(id, "cancel")).statusCode).toBe(409);
+    expect(await stored(id)).toHaveLength(2);
+  });
+
+  it("a queued job cancelled before a runner starts it: the runner's conditional JobStarted loses", async () => {
+    const id = await create();
+    const { lastEventSeq } = await events.readForUpdate(id); // the runner looks at the job: no event yet
+    expect(lastEventSeq).toBe(0);
+    expect((await post(id, "cancel")).statusCode).toBe(202);
+    await expect(events.append(startedBy(id, "late"), `${id}:started:1`, { expectLastEventSeq: lastEventSeq })).rejects.toBeInstanceOf(
+      EventConflictError,
+    );
+    expect((await stored(id)).map((e) => e.type)).toEqual(["JobRequested", "JobFinished"]);
+  });
+
+  it("a runner's start racing a cancel: exactly one is first, never a start after the cancel", async () => {
+    for (let i = 0; i < 10; i++) {
+      const id = await create();
+      // The runner reads, then starts on condition that nothing happened since, as the real one does.
+      const runner = events
+        .readForUpdate(id)
+        .then(({ lastEventSeq }) => events.append(startedBy(id, "racer"), `${id}:started:1`, { expectLastEventSeq: lastEventSeq }))
+        .then(
+          () => "started",
+          (err: unknown) => (err instanceof EventConflictError ? "lost" : Promise.reject(err)),
+        );
+      const [start, cancelled] = await Promise.all([runner, post(id, "cancel")]);
+      expect(cancelled.statusCode).toBe(202); // a cancel that lost re-decides, and a running job can be cancelled
+      const types = (await stored(id)).map((e) => (e.type === "JobFinished" ? `JobFinished@${e.data.attempt}` : e.type));
+      expect(types).toEqual(start === "started" ? ["JobRequested", "JobStarted", "JobFinished@1"] : ["JobRequested", "JobFinished@0"]);
+    }
+  });
+
+  it("a runner starting the job between the cancel's read and write: the cancel re-reads and cancels the running job", async () => {
+    const id = await create();
+    let interleaved = 0;
+    // The real store, with a runner's start slipped in once, right before the cancel's conditional append.
+    const racing: JobStore = Object.assign(Object.create(jobs) as JobStore, {
+      appendIfUnchanged: async (...args: Parameters<JobStore["appendIfUnchanged"]>) => {
+        if (interleaved++ === 0) await events.append(startedBy(id, "r1"), `${id}:started:1`, { expectLastEventSeq: 0 });
+        return jobs.appendIfUnchanged(...args);
+      },
+    });
+    const raceApp = buildApp({ ...deps, jobs: racing, tokens: new Map([["tok", "alpha"]]) });
+    try {
+      const res = await raceApp.inject({ method: "POST", url: `/job/${id}/cancel`, headers: auth });
+      expect(res.statusCode).toBe(202);
+      expect(res.json()).toMatchObject({ status: "cancelled", attempts: 1 });
+    } finally {
+      await raceApp.close();
+    }
+    expect(interleaved).toBe(2);
+    const types = (await stored(id)).map((e) => (e.type === "JobFinished" ? `JobFinished@${e.data.attempt}` : e.type));
+    expect(types).toEqual(["JobRequested", "JobStarted", "JobFinished@1"]);
+  });
+
+  it("the store refuses an ending decided on a stale read (JobChangedError), storing nothing", async () => {
+    const id = await create();
+    const before = await jobs.readForUpdate(id);
+    expect(before).toMatchObject({ view: { status: "queued" }, lastEventSeq: 0 });
+    const { seq } = await events.append(startedBy(id, "r1"), `${id}:started:1`, { expectLastEventSeq: 0 });
+
+    const cancel: JobEvent = { type: "JobFinished", jobId: id, time: new Date().toISOString(), data: { attempt: 0, outcome: "cancelled" } };
+    await expect(jobs.appendIfUnchanged(cancel, `${id}:cancel`, 0)).rejects.toBeInstanceOf(JobChangedError);
+    expect(await jobs.readForUpdate(id)).toMatchObject({ view: { status: "running", attempts: 1 }, lastEventSeq: seq });
+    expect((await stored(id)).map((e) => e.type)).toEqual(["JobRequested", "JobStarted"]);
+  });
+
+  it("completes an external job put in running state, then refuses a second completion", async () => {
+    const id = await create("external");
+    expect((await post(id, "complete", { result: 1 })).statusCode).toBe(409); // queued: no runner started it
+    await events.append(startedBy(id, "outside-runner"), `${id}:started:1`, { expectLastEventSeq: 0 });
+
+    const res = await post(id, "complete", { result: { invoice: "A-17" } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id, status: "succeeded", result: { invoice: "A-17" }, attempts: 1 });
+    expect((await stored(id)).at(-1)).toEqual({
+      type: "JobFinished",
+      jobId: id,
+      time: res.json().finishedAt,
+      data: { attempt: 1, outcome: "succeeded", result: { invoice: "A-17" } },
+    });
+
+    const again = await post(id, "complete", { error: "too late" });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().type).toBe("/problems/job-already-ended");
+    expect(await stored(id)).toHaveLength(3);
+  });
+
+  it("a second ending under the same message id stores nothing, whatever the server answers first", async () => {
+    const id = await create();
+    expect((await post(id, "cancel")).statusCode).toBe(202);
+    const again: JobEvent = { type: "JobFinished", jobId: id, time: new Date().toISOString(), data: { attempt: 0, outcome: "cancelled" } };
+    // Within the duplicate window the server may answer "duplicate" or "wrong last sequence": endJob treats both as "re-read".
+    const answer = await jobs.appendIfUnchanged(again, `${id}:cancel`, 0).then(
+      (r) => (r.duplicate ? "duplicate" : "stored"),
+      (err: unknown) => (err instanceof JobChangedError ? "changed" : Promise.reject(err)),
+    );
+    expect(["duplicate", "changed"]).toContain(answer);
+    expect((await stored(id)).filter((e) => e.type === "JobFinished")).toHaveLength(1);
+  });
+});
