@@ -10,6 +10,7 @@ export {
   streamConfig,
   isNotFound,
   RUNNER_ACK_WAIT_MS,
+  PROJECTOR_ACK_WAIT_MS,
 } from "./provision.ts";
 export { EventLog, EventConflictError, lastEventSeq } from "./event-log.ts";
 export { ViewStore, isRevisionConflict, type ViewEntry } from "./view-store.ts";

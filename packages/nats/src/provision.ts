@@ -5,6 +5,7 @@ import {
   RetentionPolicy,
   StorageType,
   jetstreamManager,
+  type ConsumerInfo,
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
@@ -20,6 +21,8 @@ import type { JobNames } from "@jobs/core";
 /** How long a runner may go without acking or signalling `working()` before its job is handed to another runner. */
 export const RUNNER_ACK_WAIT_MS = 30_000;
 const NANOS_PER_MS = 1_000_000;
+/** How long the projector's consumer waits for an ack before redelivering (after a projector crash). */
+export const PROJECTOR_ACK_WAIT_MS = 10_000;
 
 export function streamConfig(names: JobNames): Partial<StreamConfig> & { name: string } {
   return {
@@ -62,19 +65,27 @@ export async function ensureStream(jsm: JetStreamManager, names: JobNames): Prom
   }
 }
 
-export async function ensureRunnerConsumer(jsm: JetStreamManager, names: JobNames): Promise<void> {
-  await ensureConsumer(jsm, names.stream, {
+/**
+ * The runners' shared consumer. `ackWaitMs` (default RUNNER_ACK_WAIT_MS) is how soon a
+ * crashed runner's job goes to another runner; an existing consumer with another
+ * ack_wait is updated to it, so changing the setting takes effect on the next start
+ * (runners must agree on it: the last one started wins).
+ */
+export async function ensureRunnerConsumer(jsm: JetStreamManager, names: JobNames, opts: { ackWaitMs?: number } = {}): Promise<void> {
+  const ackWait = (opts.ackWaitMs ?? RUNNER_ACK_WAIT_MS) * NANOS_PER_MS;
+  const { config } = await ensureConsumer(jsm, names.stream, {
     durable_name: names.runnerConsumer,
     filter_subject: names.requestFilter,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: RUNNER_ACK_WAIT_MS * NANOS_PER_MS,
+    ack_wait: ackWait,
     // Retries are naks with a delay decided by the runner; a crashed runner's job comes
     // back after ack_wait. The runner that sees the last attempt fail ends the job
     // itself, so the server never gives up on a message on its own.
     max_deliver: -1,
     max_ack_pending: 20_000,
   });
+  if (config.ack_wait !== ackWait) await jsm.consumers.update(names.stream, names.runnerConsumer, { ack_wait: ackWait });
 }
 
 export async function ensureProjectorConsumer(jsm: JetStreamManager, names: JobNames): Promise<void> {
@@ -82,18 +93,20 @@ export async function ensureProjectorConsumer(jsm: JetStreamManager, names: JobN
     durable_name: names.projectorConsumer,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: 30_000 * NANOS_PER_MS,
+    // A flush takes milliseconds; what a crashed projector held comes back after this.
+    ack_wait: PROJECTOR_ACK_WAIT_MS * NANOS_PER_MS,
     max_deliver: -1,
     max_ack_pending: 10_000,
   });
 }
 
-async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Parameters<JetStreamManager["consumers"]["add"]>[1]) {
+/** The consumer's info: the existing one as found, or the one just created. */
+async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Parameters<JetStreamManager["consumers"]["add"]>[1]): Promise<ConsumerInfo> {
   try {
-    await jsm.consumers.info(stream, config.durable_name!);
+    return await jsm.consumers.info(stream, config.durable_name!);
   } catch (err) {
     if (!isNotFound(err)) throw err;
-    await jsm.consumers.add(stream, config);
+    return jsm.consumers.add(stream, config);
   }
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { newJobId, type JobEvent } from "@jobs/core";
-import { jetstream } from "@jobs/nats";
+import { jetstream, PROJECTOR_ACK_WAIT_MS } from "@jobs/nats";
 import { eventually } from "../../../test/support/eventually.ts";
 import { startService } from "../../../test/support/services.ts";
 import { rebuildView } from "../src/rebuild.ts";
@@ -65,9 +65,10 @@ describe("projector", () => {
       const ids = [...first, ...(await burst)];
 
       harness.startProjector();
-      // What the dead process held comes back after the consumer's ack_wait (30 s).
+      // The new projector folds every job (it re-reads a job whose events arrive out of
+      // order), but what the dead process held is redelivered only after the ack wait.
       await eventually(() => expectViewsFolded(harness, ids), { timeoutMs: 60_000, intervalMs: 500 });
-      await eventually(() => expectConsumerDrained(harness), { timeoutMs: 10_000 });
+      await eventually(() => expectConsumerDrained(harness), { timeoutMs: PROJECTOR_ACK_WAIT_MS + 15_000, intervalMs: 500 });
       const summary = await rebuildView({ nc: harness.nc, names: harness.names, kv: harness.kv, log: harness.log });
       expect(summary).toMatchObject({ jobs: ids.length, equal: ids.length, written: 0, differed: 0, ahead: 0, orphansRemoved: 0 });
     },

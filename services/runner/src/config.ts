@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { Type, type Static } from "typebox";
+import { RUNNER_ACK_WAIT_MS } from "@jobs/nats";
 import { CommonEnv, loadConfig } from "@jobs/service";
 
 /** The runner's environment, parsed once at start-up (every problem reported at once). */
@@ -10,6 +11,11 @@ export function runnerEnvSchema() {
     RUNNER_TEST_JOBS: Type.Union([Type.Literal("0"), Type.Literal("1")], { default: "0", description: "1 registers the test-only job types (flaky)" }),
     RUNNER_ID: Type.String({ minLength: 1, default: `${hostname()}-${process.pid}`, description: "names this runner in JobStarted events" }),
     RUNNER_SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000, description: "time running jobs get to finish on shutdown" }),
+    RUNNER_ACK_WAIT_MS: Type.Integer({
+      minimum: 1_000,
+      default: RUNNER_ACK_WAIT_MS,
+      description: "how long a job's claim lasts without a heartbeat: a crashed runner's job goes to another runner after it",
+    }),
   });
 }
 

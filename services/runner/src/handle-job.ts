@@ -1,4 +1,4 @@
-import { decodeEvent, foldEvents, isFinal, type JobNames, type JobRequested } from "@jobs/core";
+import { decodeEvent, foldEvents, isFinal, type JobNames, type JobRequested, type StoredEvent } from "@jobs/core";
 import { EventConflictError, lastEventSeq, type EventLog, type NatsConnection } from "@jobs/nats";
 import type { Logger } from "pino";
 import { watchForFinish } from "./finish-watch.ts";
@@ -9,7 +9,7 @@ import type { JsMsg } from "./nats-types.ts";
 import { checkParams } from "./params-check.ts";
 import { ProgressReporter } from "./progress-reporter.ts";
 import { AttemptAborted, runAttempt } from "./run-attempt.ts";
-import { ack, conclude, settleAttempt } from "./settle-attempt.ts";
+import { ack, conclude, INTERRUPTED, settleAttempt } from "./settle-attempt.ts";
 
 export interface HandleJobDeps {
   events: EventLog;
@@ -20,7 +20,7 @@ export interface HandleJobDeps {
   registry: ReadonlyMap<string, JobType>;
   runnerId: string;
   log: Logger;
-  /** How often `working()` keeps the claim alive (well inside the consumer's 30 s ack_wait). */
+  /** How often `working()` keeps the claim alive (well inside the consumer's ack_wait, RUNNER_ACK_WAIT_MS). */
   heartbeatMs: number;
   progressIntervalMs: number;
 }
@@ -51,7 +51,11 @@ export async function handleJob(msg: JsMsg, deps: HandleJobDeps): Promise<void> 
 
 async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDeps, baseLog: Logger): Promise<void> {
   const { jobId } = request;
-  const { jobType, maxAttempts, timeoutMs, runAt, params } = request.data;
+  const { jobType, timeoutMs, runAt, params } = request.data;
+  // The number of the job's last attempt. An attempt that a graceful shutdown interrupted
+  // is not the job's failure (a deploy must not use up its attempts): each one extends
+  // the budget by one. A crash does count: it may well be the job's own doing.
+  let lastAttempt = request.data.maxAttempts;
 
   // The attempt number. A first delivery is attempt 1 without any read: the job has no
   // event after its request yet (the conditional JobStarted below checks that). A
@@ -67,7 +71,8 @@ async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDep
       return ack(msg, baseLog);
     }
     attempt = (view?.attempts ?? 0) + 1;
-    if (attempt > maxAttempts) {
+    lastAttempt += interruptedAttempts(stored);
+    if (attempt > lastAttempt) {
       const log = baseLog.child({ attempt: attempt - 1 });
       const error = { code: "attempts_exhausted", message: `attempt ${attempt - 1} ended without a result (its runner stopped) and no attempts are left` };
       log.warn({ error }, "job failed");
@@ -124,9 +129,14 @@ async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDep
     const outcome = await runAttempt({ type, params, jobId, attempt, timeoutMs, interrupt: interrupt.signal, log, progress: (p, m) => reporter.report(p, m) });
     watch.stop(); // before our own JobFinished, which the watch would hear
     await reporter.close(); // progress lands before the finish
-    await settleAttempt(msg, { jobId, attempt, maxAttempts }, outcome, writer, log);
+    await settleAttempt(msg, { jobId, attempt, lastAttempt }, outcome, writer, log);
   } finally {
     watch.stop();
     deps.hardStop.removeEventListener("abort", onHardStop);
   }
+}
+
+/** Attempts that a runner's graceful shutdown ended (JobAttemptFailed with code `interrupted`). */
+export function interruptedAttempts(events: readonly StoredEvent[]): number {
+  return events.filter((e) => e.event.type === "JobAttemptFailed" && e.event.data.error.code === INTERRUPTED).length;
 }

@@ -16,7 +16,7 @@ const jobTypes = await loadJobTypes({ includeTestOnly: config.RUNNER_TEST_JOBS =
 const nc = await connectNats({ servers: config.NATS_URL, name: `runner ${config.RUNNER_ID}`, log });
 const jsm = await jetstreamManager(nc);
 await ensureStream(jsm, names);
-await ensureRunnerConsumer(jsm, names);
+await ensureRunnerConsumer(jsm, names, { ackWaitMs: config.RUNNER_ACK_WAIT_MS });
 await announceJobTypes(await openTypesBucket(nc, names), jobTypes.map(toDescriptor));
 
 const runner = await startRunner({
@@ -27,6 +27,8 @@ const runner = await startRunner({
   runnerId: config.RUNNER_ID,
   concurrency: config.RUNNER_CONCURRENCY,
   shutdownGraceMs: config.RUNNER_SHUTDOWN_GRACE_MS,
+  // working() keeps a claim alive: three heartbeats per ack wait, so one late or lost one costs nothing.
+  heartbeatMs: Math.floor(config.RUNNER_ACK_WAIT_MS / 3),
 });
 
 onShutdown(log, async () => {

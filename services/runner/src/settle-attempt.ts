@@ -14,12 +14,12 @@ import type { AttemptOutcome } from "./run-attempt.ts";
  */
 export async function settleAttempt(
   msg: JsMsg,
-  job: { jobId: string; attempt: number; maxAttempts: number },
+  job: { jobId: string; attempt: number; lastAttempt: number },
   outcome: AttemptOutcome,
   writer: JobWriter,
   log: Logger,
 ): Promise<void> {
-  const { jobId, attempt, maxAttempts } = job;
+  const { jobId, attempt, lastAttempt } = job;
   switch (outcome.kind) {
     case "finished-elsewhere":
       log.info("the job was ended elsewhere (cancelled) while running; attempt dropped");
@@ -36,7 +36,7 @@ export async function settleAttempt(
       return conclude(msg, result, log, "job succeeded");
     }
     case "failed": {
-      if (!outcome.retryable || attempt >= maxAttempts) {
+      if (!outcome.retryable || attempt >= lastAttempt) {
         log.warn({ error: outcome.error }, "job failed");
         return conclude(msg, await writer.settle(failed(jobId, attempt, outcome.error)), log, "failure stored");
       }
@@ -48,15 +48,18 @@ export async function settleAttempt(
     }
     case "interrupted": {
       // Shutdown after the grace period: one quick try to record why the attempt ended,
-      // then hand the job back at once (or end it, when this was its last attempt).
-      const error = { code: "interrupted", message: "the runner shut down before the attempt ended" };
+      // then hand the job back at once. Never the end of the job, even on its last
+      // attempt: an interrupted attempt does not count against maxAttempts.
+      const error = { code: INTERRUPTED, message: "the runner shut down before the attempt ended" };
       log.warn("attempt interrupted by shutdown; handing the job back");
-      if (attempt >= maxAttempts) return (await writer.tryOnce(failed(jobId, attempt, error))) ? ack(msg, log) : msg.nak();
       await writer.tryOnce(attemptFailed(jobId, attempt, error, new Date()));
       return msg.nak();
     }
   }
 }
+
+/** Error code of an attempt that a runner's graceful shutdown ended. */
+export const INTERRUPTED = "interrupted";
 
 /** Acks once the ending is stored (or the job ended elsewhere); hands the job back otherwise. */
 export async function conclude(msg: JsMsg, result: SettleResult, log: Logger, storedMessage: string): Promise<void> {
