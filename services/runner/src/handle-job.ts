@@ -86,7 +86,9 @@ async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDep
   const startAt = runAt === null ? 0 : Date.parse(runAt);
   if (startAt > Date.now()) {
     log.debug({ runAt }, "not due yet");
-    return msg.nak(Math.ceil(startAt - Date.now()));
+    // At most a day at a time: the server reads the delay in nanoseconds, and a runAt
+    // centuries ahead overflowed it into an immediate redelivery, spinning forever.
+    return msg.nak(Math.min(Math.ceil(startAt - Date.now()), MAX_NAK_DELAY_MS));
   }
 
   const type = deps.registry.get(jobType);
@@ -135,6 +137,9 @@ async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDep
     deps.hardStop.removeEventListener("abort", onHardStop);
   }
 }
+
+/** The longest a not-yet-due job is handed back for before it is looked at again. */
+const MAX_NAK_DELAY_MS = 86_400_000;
 
 /** Attempts that a runner's graceful shutdown ended (JobAttemptFailed with code `interrupted`). */
 export function interruptedAttempts(events: readonly StoredEvent[]): number {
