@@ -26,6 +26,12 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Leak guard: service processes still running when the test process exits are killed with it. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 export function startService(name: ServiceName, env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, ["--import", TSX_LOADER, join(ROOT, "services", name, "src", "main.ts")], {
     cwd: ROOT,
@@ -39,7 +45,13 @@ export function startService(name: ServiceName, env: Record<string, string>): Se
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((r) =>
+    child.once("exit", (code) => {
+      running.delete(child);
+      r(code);
+    }),
+  );
   return {
     name,
     child,
@@ -62,8 +74,18 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Gateway + projector + `runners` runner processes against the given NATS server and prefix. */
-export async function startStack(opts: { natsUrl: string; prefix: string; runners?: number; env?: Record<string, string> }): Promise<Stack> {
+/**
+ * Gateway + projector + `runners` runner processes against the given NATS server and prefix.
+ * `runnerIds` instead names each runner (RUNNER_ID), so a test can tell from a JobStarted
+ * which process ran the job.
+ */
+export async function startStack(opts: {
+  natsUrl: string;
+  prefix: string;
+  runners?: number;
+  runnerIds?: string[];
+  env?: Record<string, string>;
+}): Promise<Stack> {
   const port = await freePort();
   const token = "e2e-token";
   const env = {
@@ -81,7 +103,8 @@ export async function startStack(opts: { natsUrl: string; prefix: string; runner
     return s;
   };
   start("projector");
-  for (let i = 0; i < (opts.runners ?? 1); i++) start("runner");
+  if (opts.runnerIds) for (const id of opts.runnerIds) start("runner", { RUNNER_ID: id });
+  else for (let i = 0; i < (opts.runners ?? 1); i++) start("runner");
   start("gateway");
   const baseUrl = `http://127.0.0.1:${port}`;
   const stack: Stack = {
@@ -95,22 +118,30 @@ export async function startStack(opts: { natsUrl: string; prefix: string; runner
       await Promise.all(services.map((s) => s.stop("SIGTERM")));
     },
   };
-  await waitForReady(stack);
+  try {
+    await waitForReady(stack);
+  } catch (err) {
+    // The caller never gets this stack to stop: leave no process behind.
+    await Promise.all(services.map((s) => s.stop("SIGKILL")));
+    throw err;
+  }
   return stack;
 }
 
 async function waitForReady(stack: Stack): Promise<void> {
   const deadline = Date.now() + 30_000;
+  let last = "not listening";
   while (Date.now() < deadline) {
     const dead = stack.services.find((s) => s.child.exitCode !== null);
     if (dead) throw new Error(`${dead.name} exited with ${dead.child.exitCode} during start-up:\n${stack.logs()}`);
     try {
       const res = await fetch(`${stack.baseUrl}/readyz`);
       if (res.status === 200) return;
+      last = `${res.status} ${await res.text()}`;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`gateway not ready after 30 s:\n${stack.logs()}`);
+  throw new Error(`gateway not ready after 30 s (last /readyz: ${last}):\n${stack.logs()}`);
 }

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { StoredEvent } from "@jobs/core";
+import { eventually } from "../support/eventually.ts";
+import { startFaultStack, type FaultStack } from "../support/fault-stack.ts";
+import { jobHistory, startsOf } from "../support/job-history.ts";
+
+/**
+ * Delayed jobs (`runAt`), as the contract words it: "the job stays queued until then and
+ * runs within a second of it; it survives restarts". The runner naks a job that is not
+ * due with the remaining delay; the server keeps that delay in the consumer's stored
+ * state (the pending entry's timestamp), so neither a runner crash nor a nats-server
+ * restart moves the start.
+ *
+ * The bound that holds when a crash lands in the short window between the server's
+ * delivery of a not-yet-due job and the moment its nak is stored (the runner dies
+ * before sending the nak, or nats-server is killed with -9 before it flushes the
+ * consumer state, ~100 ms): the server only knows of the delivery, so the job comes back
+ * RUNNER_ACK_WAIT_MS (30 s) after that delivery, or at runAt if that is later. This test
+ * waits for the server's nak advisory before the crash, so it holds the one-second bound.
+ */
+const ON_TIME_MS = 1_000;
+let f: FaultStack;
+
+beforeAll(async () => {
+  f = await startFaultStack({ label: "delay", runnerIds: ["delay-a"] });
+  await eventually(async () => expect((await f.api.get("/job-types")).body.items.map((t: { name: string }) => t.name)).toContain("sum"), {
+    timeoutMs: 20_000,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await f?.dispose();
+});
+
+async function createDelayed(inMs: number): Promise<{ id: string; runAt: number }> {
+  const runAt = new Date(Date.now() + inMs);
+  const created = await f.api.post("/job", { type: "sum", params: { a: 1, b: 2 }, runAt: runAt.toISOString() });
+  expect(created.status, JSON.stringify(created.body)).toBe(202);
+  expect(created.body.status).toBe("queued");
+  return { id: created.body.id, runAt: runAt.getTime() };
+}
+
+/**
+ * Polls the job until `runAt`: it must read `queued` with no attempt. (An answer that
+ * arrives just after `runAt` may already show the start; that start is held to the
+ * stream's JobStarted time, which startOf checks is not before `runAt`.)
+ */
+async function expectQueuedUntil(id: string, runAt: number): Promise<void> {
+  let polls = 0;
+  while (Date.now() < runAt) {
+    const res = await f.api.get(`/job/${id}`);
+    expect(res.status).toBe(200);
+    if (res.body.status !== "queued") {
+      expect(Date.parse(res.body.startedAt), `started before runAt: ${JSON.stringify(res.body)}`).toBeGreaterThanOrEqual(runAt);
+      break;
+    }
+    expect(res.body, f.logs()).toMatchObject({ attempts: 0, startedAt: null });
+    polls++;
+    await new Promise((r) => setTimeout(r, 200)); // pacing of the polls, not a wait for a condition
+  }
+  expect(polls).toBeGreaterThan(0);
+}
+
+/** Waits for the job's JobStarted and returns it with how long after `runAt` it was stored. */
+async function startOf(id: string, runAt: number): Promise<{ runner: string; lateMs: number; history: StoredEvent[] }> {
+  return eventually(
+    async () => {
+      const history = await jobHistory(f.nc, f.names, id);
+      const started = history.find((e) => e.event.type === "JobStarted");
+      expect(started, `no JobStarted yet for ${id}`).toBeDefined();
+      const event = started!.event as Extract<StoredEvent["event"], { type: "JobStarted" }>;
+      return { runner: event.data.runner, lateMs: Date.parse(event.time) - runAt, history };
+    },
+    { timeoutMs: 40_000, intervalMs: 100 },
+  );
+}
+
+async function expectSucceeded(id: string) {
+  await eventually(async () => expect((await f.api.get(`/job/${id}`)).body).toMatchObject({ status: "succeeded", result: { value: 3 }, attempts: 1 }), {
+    timeoutMs: 15_000,
+  });
+}
+
+describe("a delayed job", () => {
+  it("stays queued until runAt and starts within a second after it", async () => {
+    const { id, runAt } = await createDelayed(3_000);
+    await expectQueuedUntil(id, runAt);
+
+    const { lateMs } = await startOf(id, runAt);
+    expect(lateMs, f.logs()).toBeGreaterThanOrEqual(0);
+    expect(lateMs, f.logs()).toBeLessThan(ON_TIME_MS);
+    await expectSucceeded(id);
+  });
+
+  it("keeps its time through a crash of the runner and a restart of nats-server", async () => {
+    // The server announces each nak: once it has announced this job's, it holds the delay.
+    // (It is the only job around, so its nak is the first one; `timeout` fails the wait if none comes.)
+    const naks = f.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.${f.names.stream}.${f.names.runnerConsumer}`, { max: 1, timeout: 5_000 });
+    const { id, runAt } = await createDelayed(6_000);
+    for await (const m of naks) expect((m.json() as { stream_seq: number }).stream_seq).toBe((await jobHistory(f.nc, f.names, id))[0]!.seq);
+    // Short requests: while the server restarts, a request must fail fast so that the poll retries.
+    const jsm = await jetstreamManager(f.nc, { timeout: 500 });
+
+    // The runner dies (no chance to hand anything back); the server stops and starts again on its store.
+    await f.runner("delay-a").stop("SIGKILL");
+    await f.nats.stop("SIGTERM");
+    await f.nats.restart();
+    f.startRunner("delay-b");
+    // Both are back well before runAt, or the test would not show anything about them.
+    await eventually(async () => {
+      const info = await jsm.consumers.info(f.names.stream, f.names.runnerConsumer);
+      expect(info.num_waiting, "the new runner is pulling").toBeGreaterThan(0);
+      expect((await f.api.get("/readyz")).status, "the gateway is back on NATS").toBe(200);
+    }, { timeoutMs: 5_000, intervalMs: 50 });
+    expect(runAt - Date.now(), "the restarts took too long for this test to mean anything").toBeGreaterThan(1_000);
+
+    await expectQueuedUntil(id, runAt);
+    const { runner, lateMs } = await startOf(id, runAt);
+    expect(runner).toBe("delay-b");
+    expect(lateMs, f.logs()).toBeGreaterThanOrEqual(0);
+    expect(lateMs, f.logs()).toBeLessThan(ON_TIME_MS);
+    await expectSucceeded(id);
+    expect(f.unexpectedExits()).toEqual([]);
+  });
+});
