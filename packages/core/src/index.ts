@@ -18,3 +18,14 @@ export {
 export { Job, JobStatus, JobProgressView, FINAL_STATUSES, isFinal, toJob, type JobView } from "./job.ts";
 export { evolve, foldEvents } from "./evolve.ts";
 export { JobTypeDescriptor } from "./job-type.ts";
+export {
+  INDEX_PAGE_SIZE,
+  IndexEntry,
+  IndexPage,
+  IndexHead,
+  isIndexPage,
+  isIndexHead,
+  isIndexableApp,
+  indexEntryOf,
+  recordEntry,
+} from "./job-index.ts";

@@ -50,6 +50,12 @@ export interface JobView extends Job {
   timeoutMs: number;
   runAt: string | null;
   seq: number;
+  /**
+   * The page of its application's listing index that holds the job's entry (see
+   * job-index.ts). Set by the projector when it indexes the job; absent in a view
+   * folded straight from events, which the projector has not placed (yet).
+   */
+  indexPage?: number;
 }
 
 export function toJob(view: JobView): Job {

@@ -34,6 +34,15 @@ export interface JobNames {
   readonly typesBucket: string;
   /** KV bucket of Idempotency-Key claims, key = application + hash of the key. */
   readonly idempotencyBucket: string;
+  /**
+   * KV bucket of the listing index the projector keeps for `GET /job` (see job-index.ts):
+   * per application, a chain of pages of its jobs in creation order.
+   */
+  readonly indexBucket: string;
+  /** Key of an application's head: the number of its newest page. */
+  indexHeadKey(app: string): string;
+  /** Key of page `page` (1, 2, ...) of an application's chain. */
+  indexPageKey(app: string, page: number): string;
 }
 
 export function jobNames(prefix = "jobs"): JobNames {
@@ -54,6 +63,9 @@ export function jobNames(prefix = "jobs"): JobNames {
     viewBucket: `${prefix}-view`,
     typesBucket: `${prefix}-types`,
     idempotencyBucket: `${prefix}-idempotency`,
+    indexBucket: `${prefix}-index`,
+    indexHeadKey: (app) => `${app}.head`,
+    indexPageKey: (app, page) => `${app}.p.${page}`,
   };
 }
 

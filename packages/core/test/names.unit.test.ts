@@ -13,13 +13,16 @@ describe("jobNames", () => {
     expect(n.viewBucket).toBe("jobs-view");
     expect(n.typesBucket).toBe("jobs-types");
     expect(n.idempotencyBucket).toBe("jobs-idempotency");
+    expect(n.indexBucket).toBe("jobs-index");
+    expect(n.indexHeadKey("app_1")).toBe("app_1.head");
+    expect(n.indexPageKey("app_1", 12)).toBe("app_1.p.12");
   });
 
   it("isolates another prefix completely", () => {
     const a = jobNames("jobs");
     const b = jobNames("t1-x");
     expect(b.stream).toBe("T1_X");
-    for (const key of ["stream", "runnerConsumer", "projectorConsumer", "viewBucket", "typesBucket", "idempotencyBucket"] as const) {
+    for (const key of ["stream", "runnerConsumer", "projectorConsumer", "viewBucket", "typesBucket", "idempotencyBucket", "indexBucket"] as const) {
       expect(b[key]).not.toBe(a[key]);
     }
   });

@@ -6,6 +6,7 @@ export {
   openViewBucket,
   openTypesBucket,
   openIdempotencyBucket,
+  openIndexBucket,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   streamConfig,
   isNotFound,
@@ -14,6 +15,7 @@ export {
 } from "./provision.ts";
 export { EventLog, EventConflictError, lastEventSeq } from "./event-log.ts";
 export { ViewStore, isRevisionConflict, type ViewEntry } from "./view-store.ts";
+export { IndexStore, type IndexHeadEntry, type IndexPageEntry } from "./index-store.ts";
 export { announceJobTypes, JobTypeCatalog } from "./type-registry.ts";
 export { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from "./clients.ts";
 export { DeliverPolicy, type ConsumerMessages, type JsMsg } from "./clients.ts";

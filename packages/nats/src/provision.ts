@@ -143,6 +143,16 @@ export async function openTypesBucket(nc: NatsConnection, names: JobNames): Prom
   return new Kvm(nc).create(names.typesBucket, { history: 1, storage: StorageType.File });
 }
 
+/**
+ * The listing index (see @jobs/core job-index.ts), derived from the stream like the view
+ * bucket. No direct get: its pages are read-modify-written under revision checks by
+ * every projector, and a writer that lost a race must read the winner's page at once,
+ * which only the stream leader promises.
+ */
+export async function openIndexBucket(nc: NatsConnection, names: JobNames): Promise<KV> {
+  return new Kvm(nc).create(names.indexBucket, { history: 1, storage: StorageType.File, allow_direct: false });
+}
+
 export function isNotFound(err: unknown): boolean {
   const e = err as { code?: unknown; api_error?: { err_code?: number; code?: number }; message?: string };
   return e?.api_error?.code === 404 || e?.api_error?.err_code === 10059 || e?.api_error?.err_code === 10014 || /not found/i.test(e?.message ?? "");

@@ -1,6 +1,7 @@
-import { isDeepStrictEqual } from "node:util";
-import { evolve, foldEvents, InvalidEventError, isFinal, type JobView, type StoredEvent } from "@jobs/core";
+import type { JobView, StoredEvent } from "@jobs/core";
 import { isRevisionConflict, type ViewEntry } from "@jobs/nats";
+import type { IndexApplied, IndexChange } from "./index-writer.ts";
+import { planJob, type JobPlan, type PlanOptions } from "./job-plan.ts";
 import type { ViewCache } from "./view-cache.ts";
 
 /** Where views live (ViewStore implements it; tests use a fake). */
@@ -21,90 +22,59 @@ export type ProjectionOutcome =
   /** Nothing to fold into: the stream holds no JobRequested for the job, or its history does not decode. */
   | { kind: "orphan"; reason: string };
 
+/** Records index changes (IndexWriter implements it). */
+export interface IndexPlacer {
+  apply(changes: readonly IndexChange[]): Promise<IndexApplied>;
+}
+
+export interface ProjectionDeps {
+  views: ViewPort;
+  history: HistoryPort;
+  cache: ViewCache;
+  index: IndexPlacer;
+}
+
 const MAX_CONFLICTS = 5;
 
-/**
- * Folds one job's events of a flush (sorted by seq) over its current view and writes
- * the result once, with the revision it read.
- *
- * The fold ignores anything at or below `view.seq`, which is only safe when a job's
- * events arrive in stream order. They do not always: after a projector dies, the events
- * it held come back only after ack_wait, behind newer ones; a nak'ed event comes back
- * after later ones were folded; two projector processes share the consumer. An event
- * that overtook an older one is either applied (then the older one arrives below
- * `view.seq`) or changes nothing (a JobProgress ahead of its JobStarted). So any of
- *   - an event before any JobRequested,
- *   - an event below `view.seq`,
- *   - an event above `view.seq` that changes nothing (unless the job has ended: then
- *     nothing can change it, in any order)
- * makes the job resync: its whole history is read back from the stream and folded from
- * null. In the steady state none of these happens and no read is needed at all.
- */
-export async function projectJob(
-  jobId: string,
-  events: readonly StoredEvent[],
-  deps: { views: ViewPort; history: HistoryPort; cache: ViewCache },
-): Promise<ProjectionOutcome> {
-  for (let conflicts = 0; ; conflicts++) {
-    const current = await currentEntry(jobId, events, conflicts === 0, deps);
-    const base = current?.view ?? null;
-    let next = foldInOrder(base, events);
-    let resynced = false;
-    if (next === undefined) {
-      resynced = true;
-      const history = await readHistory(jobId, deps.history);
-      if (typeof history === "string") return { kind: "orphan", reason: history };
-      next = foldEvents(history);
-      if (next === null) return { kind: "orphan", reason: "the stream holds no JobRequested for this job" };
-      if (base !== null && isDeepStrictEqual(next, base)) next = base;
-    }
-    if (next === base || next === null) return { kind: "unchanged", resynced };
-    try {
-      const revision = await deps.views.save(next, current?.revision ?? null);
-      deps.cache.set(jobId, { view: next, revision });
-      return { kind: "written", view: next, resynced };
-    } catch (err) {
-      // On a conflict someone else wrote (another projector, a rebuild): read again and
-      // re-fold. On any other error the write may or may not have happened: forget.
-      deps.cache.delete(jobId);
-      if (!isRevisionConflict(err) || conflicts >= MAX_CONFLICTS) throw err;
-    }
-  }
-}
-
-/** The cached entry, or the KV one. A job whose first event is its request is new: skip the read (create fails if it is not). */
-async function currentEntry(jobId: string, events: readonly StoredEvent[], firstTry: boolean, deps: { views: ViewPort; cache: ViewCache }) {
-  const cached = deps.cache.get(jobId);
-  if (cached !== undefined) return cached;
-  if (firstTry && events[0]?.event.type === "JobRequested") return null;
-  return deps.views.get(jobId);
-}
-
-/** The fold of `events` over `view`, or undefined when one of them may have arrived out of order. */
-function foldInOrder(view: JobView | null, events: readonly StoredEvent[]): JobView | null | undefined {
-  let next = view;
-  for (const stored of events) {
-    if (next === null) {
-      if (stored.event.type !== "JobRequested") return undefined;
-      next = evolve(next, stored);
-    } else if (stored.seq < next.seq) {
-      return undefined;
-    } else if (stored.seq > next.seq) {
-      const after = evolve(next, stored);
-      // After a final status everything changes nothing, whatever the order: no doubt to clear.
-      if (after === next && !isFinal(next.status)) return undefined;
-      next = after;
-    } // stored.seq === next.seq: this very event was folded already
-  }
-  return next;
-}
-
-/** The job's history, or the reason it cannot be folded (a poison event in it must not block the stream). */
-async function readHistory(jobId: string, history: HistoryPort): Promise<StoredEvent[] | string> {
+/** Saves the planned view, placed where the index put its entry; rejects on a conflict (the cache forgets the job). */
+export async function commitPlan(plan: Extract<JobPlan, { kind: "write" }>, indexPage: number | undefined, deps: ProjectionDeps): Promise<JobView> {
+  const view = indexPage === undefined || indexPage === plan.next.indexPage ? plan.next : { ...plan.next, indexPage };
   try {
-    return await history.read(jobId);
+    const revision = await deps.views.save(view, plan.revision);
+    deps.cache.set(view.id, { view, revision });
+    return view;
   } catch (err) {
-    if (err instanceof InvalidEventError || err instanceof SyntaxError) return `the job's history does not decode: ${err.message}`;
+    // On a conflict someone else wrote (another projector, a rebuild); on any other
+    // error the write may or may not have happened: forget either way.
+    deps.cache.delete(view.id);
     throw err;
   }
+}
+
+/**
+ * Folds, indexes and saves one job, re-reading and re-folding after a revision conflict
+ * (someone else wrote the view between our read and our write). The flush batches the
+ * first attempt of every job and comes here only for the jobs that lost a race.
+ */
+export async function projectJob(jobId: string, events: readonly StoredEvent[], deps: ProjectionDeps, opts: PlanOptions = {}): Promise<ProjectionOutcome> {
+  let { firstTry = true, placedOn } = opts;
+  for (let conflicts = 0; ; conflicts++) {
+    const plan = await planJob(jobId, events, deps, { firstTry, placedOn });
+    if (plan.kind !== "write") return plan;
+    placedOn = (await placeOne(plan.index, deps.index)) ?? placedOn;
+    try {
+      const view = await commitPlan(plan, placedOn, deps);
+      return { kind: "written", view, resynced: plan.resynced };
+    } catch (err) {
+      if (!isRevisionConflict(err) || conflicts >= MAX_CONFLICTS) throw err;
+      firstTry = false;
+    }
+  }
+}
+
+async function placeOne(change: IndexChange | null, index: IndexPlacer): Promise<number | undefined> {
+  if (change === null) return undefined;
+  const { placed, failed } = await index.apply([change]);
+  if (failed.has(change.entry.id)) throw failed.get(change.entry.id);
+  return placed.get(change.entry.id);
 }

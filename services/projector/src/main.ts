@@ -1,13 +1,25 @@
 import { jobNames } from "@jobs/core";
-import { connectNats, ensureProjectorConsumer, ensureStream, EventLog, jetstream, jetstreamManager, openViewBucket, ViewStore } from "@jobs/nats";
+import {
+  connectNats,
+  ensureProjectorConsumer,
+  ensureStream,
+  EventLog,
+  IndexStore,
+  jetstream,
+  jetstreamManager,
+  openIndexBucket,
+  openViewBucket,
+  ViewStore,
+} from "@jobs/nats";
 import { ConfigError, createLogger, onShutdown } from "@jobs/service";
 import { loadProjectorConfig } from "./config.ts";
 import { startProjector } from "./projector.ts";
 
 /**
  * `pnpm start:projector`: provisions what it needs, folds events into the view bucket
- * until SIGTERM/SIGINT, then stops pulling, finishes the flush under way (acking only
- * what was folded) and drains the connection. Any number of these can run at once.
+ * and the listing index until SIGTERM/SIGINT, then stops pulling, finishes the flush
+ * under way (acking only what was folded) and drains the connection. Any number of
+ * these can run at once.
  */
 async function main(): Promise<void> {
   const config = loadProjectorConfig();
@@ -18,7 +30,8 @@ async function main(): Promise<void> {
   await ensureStream(jsm, names);
   await ensureProjectorConsumer(jsm, names);
   const views = new ViewStore(await openViewBucket(nc, names));
-  const projector = startProjector({ nc, names, views, history: new EventLog(jetstream(nc), jsm, names), log });
+  const index = new IndexStore(await openIndexBucket(nc, names), names);
+  const projector = startProjector({ nc, names, views, index, history: new EventLog(jetstream(nc), jsm, names), log });
 
   let stopping = false;
   onShutdown(log, async () => {
@@ -31,7 +44,7 @@ async function main(): Promise<void> {
     log.fatal({ err }, "NATS connection closed for good");
     process.exit(1);
   });
-  log.info({ stream: names.stream, consumer: names.projectorConsumer, bucket: names.viewBucket }, "projector started");
+  log.info({ stream: names.stream, consumer: names.projectorConsumer, bucket: names.viewBucket, index: names.indexBucket }, "projector started");
 }
 
 main().catch((err: unknown) => {

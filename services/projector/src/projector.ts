@@ -3,6 +3,8 @@ import type { JobNames } from "@jobs/core";
 import type { Logger } from "@jobs/service";
 import { consumeUntilAborted } from "./consume-loop.ts";
 import { flushBatch, type FlushStats } from "./flush.ts";
+import type { IndexPort } from "./index-pages.ts";
+import { IndexWriter, type IndexWriterStats } from "./index-writer.ts";
 import type { HistoryPort, ViewPort } from "./job-projection.ts";
 import { ViewCache } from "./view-cache.ts";
 
@@ -26,6 +28,8 @@ export interface ProjectorDeps {
   views: ViewPort;
   /** The stream, read back for a job whose events arrived out of order (an EventLog). */
   history: HistoryPort;
+  /** The listing index bucket (an IndexStore). */
+  index: IndexPort;
   log: Logger;
   options?: Partial<ProjectorOptions>;
 }
@@ -37,12 +41,15 @@ export interface ProjectorTotals extends FlushStats {
 export interface Projector {
   /** Running totals since start. */
   readonly totals: Readonly<ProjectorTotals>;
+  /** Index keys written and revision conflicts met since start. */
+  readonly indexStats: Readonly<IndexWriterStats>;
   /** Stops pulling, folds what was already received, settles every message; resolves when done. */
   stop(): Promise<void>;
 }
 
 /**
- * The live projector: folds every event of the stream into the view bucket. Messages are
+ * The live projector: folds every event of the stream into the view bucket, and keeps
+ * each application's listing index (the index bucket) in step. Messages are
  * buffered as they arrive and flushed on the next turn of the event loop, one flush at a
  * time: when idle a flush holds one event (low latency), under load it holds everything
  * that arrived during the previous flush (one KV write per job, not per event).
@@ -51,7 +58,8 @@ export function startProjector(deps: ProjectorDeps): Projector {
   const options = { ...DEFAULT_PROJECTOR_OPTIONS, ...deps.options };
   const { log } = deps;
   const controller = new AbortController();
-  const flushDeps = { ...options, views: deps.views, history: deps.history, cache: new ViewCache(options.cacheSize), log };
+  const index = new IndexWriter(deps.index);
+  const flushDeps = { ...options, views: deps.views, history: deps.history, index, cache: new ViewCache(options.cacheSize), log };
   const totals: ProjectorTotals = { flushes: 0, messages: 0, jobs: 0, written: 0, unchanged: 0, resynced: 0, poison: 0, handedBack: 0 };
   const buffer: JsMsg[] = [];
   let flushing: Promise<void> | null = null;
@@ -93,11 +101,12 @@ export function startProjector(deps: ProjectorDeps): Projector {
 
   return {
     totals,
+    indexStats: index.stats,
     async stop() {
       controller.abort();
       await consuming;
       while (flushing !== null) await flushing;
-      log.info({ totals }, "projector stopped");
+      log.info({ totals, index: index.stats }, "projector stopped");
     },
   };
 }

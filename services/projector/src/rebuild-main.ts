@@ -1,13 +1,13 @@
 import { jobNames } from "@jobs/core";
-import { connectNats, ensureStream, jetstreamManager, openViewBucket } from "@jobs/nats";
+import { connectNats, ensureStream, jetstreamManager, openIndexBucket, openViewBucket } from "@jobs/nats";
 import { ConfigError, createLogger } from "@jobs/service";
 import { loadProjectorConfig } from "./config.ts";
 import { rebuildView, type RebuildSummary } from "./rebuild.ts";
 
 /**
- * `pnpm projector:rebuild`: one shot. Rebuilds the view bucket from the first event of
- * the stream, prints what it found (drift shows up as "differed") and exits 0. Safe to
- * run while live projectors are folding.
+ * `pnpm projector:rebuild`: one shot. Rebuilds the view bucket and the listing index
+ * from the first event of the stream, prints what it found (drift shows up as
+ * "differed") and exits 0. Safe to run while live projectors are folding.
  */
 const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   try {
     await ensureStream(await jetstreamManager(nc), names);
     const kv = await openViewBucket(nc, names);
-    const summary = await rebuildView({ nc, names, kv, log });
+    const summary = await rebuildView({ nc, names, kv, index: await openIndexBucket(nc, names), log });
     log.info({ summary }, "rebuild done");
     process.stdout.write(formatSummary(names.stream, names.viewBucket, summary));
   } finally {
@@ -46,6 +46,9 @@ export function formatSummary(stream: string, bucket: string, s: RebuildSummary)
     ["views already equal", s.equal],
     ["views ahead (live projector newer)", s.ahead],
     ["orphan views removed", s.orphansRemoved],
+    ["index entries appended", s.indexAppended],
+    ["index entries corrected", s.indexCorrected],
+    ["index entries removed", s.indexRemoved],
     ["duration", `${(s.durationMs / 1000).toFixed(2)} s`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -1,8 +1,9 @@
 import { isDeepStrictEqual } from "node:util";
 import { evolve, type JobNames, type JobView } from "@jobs/core";
-import { isRevisionConflict, jetstream, jetstreamManager, ViewStore, type KV, type NatsConnection } from "@jobs/nats";
+import { IndexStore, isRevisionConflict, jetstream, jetstreamManager, openIndexBucket, ViewStore, type KV, type NatsConnection } from "@jobs/nats";
 import type { Logger } from "@jobs/service";
 import { mapLimit } from "./map-limit.ts";
+import { rebuildIndex, type IndexRebuildSummary } from "./rebuild-index.ts";
 import { scanStream } from "./stream-scan.ts";
 import { readViewEntry, readViewSnapshot, type SnapshotEntry } from "./view-snapshot.ts";
 
@@ -11,10 +12,12 @@ export interface RebuildDeps {
   names: JobNames;
   /** The view bucket. */
   kv: KV;
+  /** The listing index bucket; opened from `nc` when not given. */
+  index?: KV;
   log: Logger;
 }
 
-export interface RebuildSummary {
+export interface RebuildSummary extends IndexRebuildSummary {
   /** Stream sequence the rebuild read up to (the last one when it started). */
   lastSeq: number;
   eventsRead: number;
@@ -47,8 +50,9 @@ const MAX_CONFLICTS = 5;
 
 /**
  * Rebuilds the view bucket from the stream's first event: fold every job in memory,
- * then reconcile the bucket with the result. A live projector may run meanwhile: a view
- * it already moved past the rebuilt seq is left alone, and every write and delete
+ * reconcile the listing index with the result (see rebuild-index.ts: it decides each
+ * view's `indexPage`), then reconcile the bucket. A live projector may run meanwhile: a
+ * view it already moved past the rebuilt seq is left alone, and every write and delete
  * compares revisions, so neither side overwrites the other's newer fold.
  */
 export async function rebuildView(deps: RebuildDeps): Promise<RebuildSummary> {
@@ -58,10 +62,12 @@ export async function rebuildView(deps: RebuildDeps): Promise<RebuildSummary> {
   const jsm = await jetstreamManager(deps.nc);
 
   const views = new Map<string, JobView>();
+  const requestSeqs = new Map<string, number>();
   let orphanEvents = 0;
   const scan = await scanStream({ js, jsm, names: deps.names, log }, (stored) => {
     const before = views.get(stored.event.jobId) ?? null;
     const after = evolve(before, stored);
+    if (before === null && after !== null) requestSeqs.set(after.id, stored.seq);
     if (after === null) {
       orphanEvents++;
       log.error({ jobId: stored.event.jobId, seq: stored.seq, type: stored.event.type }, "event of a job with no JobRequested skipped");
@@ -70,6 +76,12 @@ export async function rebuildView(deps: RebuildDeps): Promise<RebuildSummary> {
   log.info({ events: scan.eventsRead, jobs: views.size, lastSeq: scan.lastSeq }, "stream folded");
 
   const snapshot = await readViewSnapshot(deps.kv);
+  const indexKv = deps.index ?? (await openIndexBucket(deps.nc, deps.names));
+  const rebuilt = [...views.values()].map((view) => ({ view, requestSeq: requestSeqs.get(view.id)!, livePage: snapshot.get(view.id)?.view?.indexPage }));
+  const index = await rebuildIndex({ kv: indexKv, store: new IndexStore(indexKv, deps.names), log, lastSeq: scan.lastSeq }, rebuilt);
+  for (const [id, page] of index.placements) views.set(id, { ...views.get(id)!, indexPage: page });
+  log.info({ ...index.summary, placed: index.placements.size }, "index reconciled");
+
   const store = new ViewStore(deps.kv);
   const counts: Record<Verdict, number> = { created: 0, behind: 0, differed: 0, equal: 0, ahead: 0 };
   await mapLimit([...views.values()], WRITE_CONCURRENCY, async (view) => {
@@ -101,7 +113,7 @@ export async function rebuildView(deps: RebuildDeps): Promise<RebuildSummary> {
   });
 
   const written = counts.created + counts.behind + counts.differed;
-  return { ...scan, orphanEvents, jobs: views.size, written, ...counts, orphansRemoved, durationMs: Date.now() - started };
+  return { ...scan, orphanEvents, jobs: views.size, written, ...counts, orphansRemoved, ...index.summary, durationMs: Date.now() - started };
 }
 
 function judge(rebuilt: JobView, entry: SnapshotEntry | null): Verdict {

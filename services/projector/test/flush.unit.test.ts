@@ -4,7 +4,9 @@ import type { ViewEntry } from "@jobs/nats";
 import { createLogger } from "@jobs/service";
 import { flushBatch, type FlushDeps, type InboundMessage } from "../src/flush.ts";
 import type { HistoryPort, ViewPort } from "../src/job-projection.ts";
+import { IndexWriter } from "../src/index-writer.ts";
 import { ViewCache } from "../src/view-cache.ts";
+import { FakeIndex, unplaced } from "./fake-index.ts";
 
 /** The flush against in-memory fakes of the view bucket and the stream. */
 const time = "2025-01-01T00:00:00.000Z";
@@ -75,8 +77,17 @@ function setup() {
   settled.length = 0;
   const views = new FakeViews();
   const stream = new FakeStream();
-  const deps: FlushDeps = { views, history: stream, cache: new ViewCache(100), log: createLogger("test", "silent"), writeConcurrency: 8, nakDelayMs: 0 };
-  return { views, stream, deps };
+  const index = new FakeIndex();
+  const deps: FlushDeps = {
+    views,
+    history: stream,
+    cache: new ViewCache(100),
+    index: new IndexWriter(index),
+    log: createLogger("test", "silent"),
+    writeConcurrency: 8,
+    nakDelayMs: 0,
+  };
+  return { views, stream, index, deps };
 }
 
 describe("flushBatch", () => {
@@ -87,8 +98,8 @@ describe("flushBatch", () => {
     expect(views.writes).toBe(2);
     expect(views.gets).toBe(0); // new jobs: no read before the create
     expect(stream.reads).toBe(0); // in order: no resync
-    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
-    expect(views.data.get("B")!.view).toEqual(stream.fold("B"));
+    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
+    expect(unplaced(views.data.get("B")!.view)).toEqual(stream.fold("B"));
     expect(settled.toSorted()).toEqual(batch.map((m) => `ack ${m.seq}`).toSorted());
     expect(stats).toMatchObject({ messages: 6, jobs: 2, written: 2, poison: 0, handedBack: 0 });
   });
@@ -103,7 +114,7 @@ describe("flushBatch", () => {
     await flushBatch([message(stream.append(progress("A", 50)))], deps);
     expect(views.gets).toBe(0);
     expect(stream.reads).toBe(0);
-    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
   });
 
   it("naks the messages of a job whose write failed, in order, and keeps the other acks", async () => {
@@ -121,9 +132,9 @@ describe("flushBatch", () => {
     settled.length = 0;
     const later = stream.append(progress("B", 50));
     await flushBatch([message(later)], deps);
-    expect(views.data.get("B")!.view).toEqual(stream.fold("B"));
+    expect(unplaced(views.data.get("B")!.view)).toEqual(stream.fold("B"));
     await flushBatch(batch.filter((m) => [2, 3, 5].includes(m.seq)), deps);
-    expect(views.data.get("B")!.view).toEqual(stream.fold("B"));
+    expect(unplaced(views.data.get("B")!.view)).toEqual(stream.fold("B"));
     expect(settled.every((s) => s.startsWith("ack"))).toBe(true);
   });
 
@@ -132,7 +143,7 @@ describe("flushBatch", () => {
     const [r, s, p] = [requested("A"), started("A"), progress("A", 40)].map((e) => stream.append(e));
     await flushBatch([message(r!), message(p!)], deps); // the JobStarted is still with a dead projector
     await flushBatch([message(s!)], deps); // ... and comes back after ack_wait
-    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
     expect(views.data.get("A")!.view).toMatchObject({ status: "running", progress: { percent: 40 }, seq: 3 });
   });
 
@@ -144,7 +155,7 @@ describe("flushBatch", () => {
     await flushBatch([message(stream.append(progress("A", 99))), message(stream.append(started("A", 2)))], deps);
     expect(stream.reads).toBe(0);
     expect(views.writes).toBe(writes);
-    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
   });
 
   it("folds a job whose JobRequested arrives after its later events", async () => {
@@ -152,9 +163,9 @@ describe("flushBatch", () => {
     const [r, s] = [requested("A"), started("A")].map((e) => stream.append(e));
     const stats = await flushBatch([message(s!)], deps);
     expect(stats.poison).toBe(0);
-    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
     await flushBatch([message(r!)], deps);
-    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
   });
 
   it("re-reads and re-folds on a revision conflict", async () => {
@@ -164,7 +175,7 @@ describe("flushBatch", () => {
     views.writeBehindOurBack(foldEvents([stream.events[0]!, s])!); // a second projector folded the start
     const p = stream.append(progress("A", 70));
     await flushBatch([message(s), message(p)], deps);
-    expect(views.data.get("A")!.view).toEqual(stream.fold("A"));
+    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
     expect(settled).toContain(`ack ${p.seq}`);
   });
 
@@ -176,5 +187,91 @@ describe("flushBatch", () => {
     expect(stats.poison).toBe(2);
     expect(settled.toSorted()).toEqual([`ack ${orphan.seq}`, `ack ${garbage.seq}`]);
     expect(views.data.size).toBe(0);
+  });
+});
+
+describe("flushBatch and the listing index", () => {
+  const finished = (jobId: string): JobEvent => ({ type: "JobFinished", jobId, time, data: { attempt: 1, outcome: "succeeded", result: 1 } });
+
+  it("appends new jobs in stream order, records the page in each view, and updates the status in place", async () => {
+    const { views, stream, index, deps } = setup();
+    const ids = ["J1", "J2", "J3", "J4"];
+    await flushBatch(ids.map((id) => message(stream.append(requested(id)))), deps);
+    expect(index.chain("a").map(([page, e]) => [page, e.id, e.status])).toEqual(ids.map((id) => [1, id, "queued"]));
+    for (const id of ids) expect(views.data.get(id)!.view.indexPage).toBe(1);
+
+    await flushBatch([message(stream.append(started("J2"))), message(stream.append(finished("J3")))], deps);
+    expect(index.chain("a").map(([, e]) => e.status)).toEqual(["queued", "running", "succeeded", "queued"]);
+    expect(index.chain("a").find(([, e]) => e.id === "J3")![1].seq).toBe(views.data.get("J3")!.view.seq);
+  });
+
+  it("writes each changed index page once per flush, and nothing when no status changed", async () => {
+    const { stream, index, deps } = setup();
+    const ids = Array.from({ length: 20 }, (_, i) => `K${i}`);
+    await flushBatch(ids.map((id) => message(stream.append(requested(id)))), deps);
+    expect(index.writes).toBe(2); // page 1 and the head
+    await flushBatch(ids.map((id) => message(stream.append(started(id)))), deps);
+    expect(index.writes).toBe(3);
+    await flushBatch(ids.map((id) => message(stream.append(progress(id, 50)))), deps);
+    expect(index.writes).toBe(3);
+    expect(index.reads).toBe(2); // the first flush read the (missing) head and page; then the cache served
+  });
+
+  it("hands the events back and writes no view when the index cannot be written", async () => {
+    const { views, stream, index, deps } = setup();
+    index.beforeWrite = () => {
+      throw new Error("TIMEOUT");
+    };
+    const stats = await flushBatch([message(stream.append(requested("A")))], deps);
+    expect(stats.handedBack).toBe(1);
+    expect(settled).toEqual(["nak 1"]);
+    expect(views.data.size).toBe(0);
+
+    index.beforeWrite = undefined;
+    await flushBatch([message(stream.events[0]!)], deps);
+    expect(views.data.get("A")!.view.indexPage).toBe(1);
+    expect(index.chain("a").map(([, e]) => e.id)).toEqual(["A"]);
+  });
+
+  it("indexes a job once when its view write failed after its entry was written", async () => {
+    const { views, stream, index, deps } = setup();
+    views.failing.add("A");
+    const r = stream.append(requested("A"));
+    await flushBatch([message(r), message(stream.append(requested("B")))], deps);
+    expect(views.data.has("A")).toBe(false);
+    views.failing.delete("A");
+    await flushBatch([message(r)], deps); // redelivered
+    expect(index.chain("a").map(([, e]) => e.id)).toEqual(["A", "B"]);
+    expect(views.data.get("A")!.view.indexPage).toBe(1);
+  });
+
+  it("leaves the append to whoever folds the JobRequested message, so two projectors never both append a job", async () => {
+    const { views, stream, index, deps } = setup();
+    const [r, s] = [requested("A"), started("A")].map((e) => stream.append(e));
+    await flushBatch([message(s!)], deps); // another projector holds the request: this one resyncs from the stream
+    expect(views.data.get("A")!.view.status).toBe("running");
+    expect(views.data.get("A")!.view.indexPage).toBeUndefined();
+    expect(index.data.size).toBe(0);
+    await flushBatch([message(r!)], deps); // the request's projector: nothing to fold, but the job is indexed
+    expect(views.data.get("A")!.view).toMatchObject({ status: "running", indexPage: 1 });
+    expect(index.chain("a").map(([, e]) => [e.id, e.status])).toEqual([["A", "running"]]);
+  });
+
+  it("keeps the entry an attempt put in the index when its view write lost a race", async () => {
+    const { views, stream, index, deps } = setup();
+    const r = stream.append(requested("A"));
+    views.writeBehindOurBack(foldEvents([r])!); // a resyncing projector created the view (with no page) first
+    await flushBatch([message(r)], deps);
+    expect(views.data.get("A")!.view.indexPage).toBe(1);
+    expect(index.chain("a").map(([, e]) => e.id)).toEqual(["A"]);
+  });
+
+  it("leaves out of the index a job whose application name cannot be a key", async () => {
+    const { views, stream, index, deps } = setup();
+    const odd: JobEvent = { ...requested("A"), data: { ...(requested("A").data as object), app: "a.b" } } as JobEvent;
+    const stats = await flushBatch([message(stream.append(odd))], deps);
+    expect(stats.written).toBe(1);
+    expect(views.data.get("A")!.view.indexPage).toBeUndefined();
+    expect(index.data.size).toBe(0);
   });
 });

@@ -5,8 +5,10 @@ import {
   ensureProjectorConsumer,
   ensureStream,
   EventLog,
+  IndexStore,
   jetstream,
   jetstreamManager,
+  openIndexBucket,
   openViewBucket,
   ViewStore,
   type JetStreamManager,
@@ -16,6 +18,7 @@ import {
 import { createLogger, type Logger } from "@jobs/service";
 import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
 import { startProjector, type Projector } from "../src/projector.ts";
+import { unplaced } from "./fake-index.ts";
 import { jobLife } from "./job-lives.ts";
 
 /**
@@ -30,6 +33,8 @@ export interface Harness {
   jsm: JetStreamManager;
   kv: KV;
   views: ViewStore;
+  /** The listing index bucket. */
+  index: IndexStore;
   events: EventLog;
   log: Logger;
   /** Every stored event per job, in stream order (duplicates dropped by the server excluded). */
@@ -48,6 +53,7 @@ export async function startHarness(label: string): Promise<Harness> {
   await ensureStream(jsm, names);
   await ensureProjectorConsumer(jsm, names);
   const kv = await openViewBucket(nc, names);
+  const index = new IndexStore(await openIndexBucket(nc, names), names);
   const events = new EventLog(jetstream(nc), jsm, names);
   const stored = new Map<string, StoredEvent[]>();
   const projectors: Projector[] = [];
@@ -59,6 +65,7 @@ export async function startHarness(label: string): Promise<Harness> {
     jsm,
     kv,
     views: new ViewStore(kv),
+    index,
     events,
     log,
     stored,
@@ -71,7 +78,7 @@ export async function startHarness(label: string): Promise<Harness> {
       stored.set(event.jobId, list);
     },
     startProjector() {
-      const p = startProjector({ nc, names, views: new ViewStore(kv), history: events, log });
+      const p = startProjector({ nc, names, views: new ViewStore(kv), index, history: events, log });
       projectors.push(p);
       return p;
     },
@@ -117,12 +124,12 @@ export function expectedView(h: Harness, jobId: string): JobView | null {
   return foldEvents(h.stored.get(jobId) ?? []);
 }
 
-/** Asserts that the bucket holds exactly the fold of every published job. */
+/** Asserts that the bucket holds exactly the fold of every published job (apart from its place in the index). */
 export async function expectViewsFolded(h: Harness, jobIds: readonly string[]): Promise<void> {
   const mismatches: string[] = [];
   await Promise.all(
     jobIds.map(async (id) => {
-      const actual = (await h.views.get(id))?.view ?? null;
+      const actual = unplaced((await h.views.get(id))?.view);
       const expected = expectedView(h, id);
       try {
         expect(actual).toEqual(expected);

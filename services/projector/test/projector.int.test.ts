@@ -5,6 +5,7 @@ import { eventually } from "../../../test/support/eventually.ts";
 import { startService } from "../../../test/support/services.ts";
 import { rebuildView } from "../src/rebuild.ts";
 import { expectConsumerDrained, expectViewsFolded, publishJobs, startHarness, type Harness } from "./harness.ts";
+import { expectIndexMatchesViews } from "./index-check.ts";
 
 /** The live projector against a real nats-server: every view equals the fold of its job's events. */
 let h: Harness | undefined;
@@ -21,7 +22,22 @@ describe("projector", () => {
     const ids = await publishJobs(harness, 300);
     await eventually(() => expectViewsFolded(harness, ids), { timeoutMs: 20_000, intervalMs: 200 });
     await eventually(() => expectConsumerDrained(harness));
+    // Two pages of the listing index, in the stream order of the requests, statuses as the views.
+    expect(await expectIndexMatchesViews(harness, ids, { inStreamOrder: true })).toEqual({ copies: 0 });
+    expect((await harness.index.head("app"))?.page).toBe(2);
   });
+
+  it("two projectors sharing the consumer keep one listing index: each job once, statuses as the views", async () => {
+    h = await startHarness("two");
+    const harness = h;
+    const [a, b] = [harness.startProjector(), harness.startProjector()];
+    const ids = await publishJobs(harness, 700);
+    await eventually(() => expectViewsFolded(harness, ids), { timeoutMs: 30_000, intervalMs: 200 });
+    await eventually(() => expectConsumerDrained(harness));
+    expect(await expectIndexMatchesViews(harness, ids)).toEqual({ copies: 0 });
+    expect(a.totals.messages).toBeGreaterThan(0);
+    expect(b.totals.messages).toBeGreaterThan(0);
+  }, 60_000);
 
   it("acks poison (an undecodable message, events of a job never requested) and keeps folding", async () => {
     h = await startHarness("poison");
@@ -69,8 +85,9 @@ describe("projector", () => {
       // order), but what the dead process held is redelivered only after the ack wait.
       await eventually(() => expectViewsFolded(harness, ids), { timeoutMs: 60_000, intervalMs: 500 });
       await eventually(() => expectConsumerDrained(harness), { timeoutMs: PROJECTOR_ACK_WAIT_MS + 15_000, intervalMs: 500 });
+      await expectIndexMatchesViews(harness, ids); // a job the dead process had indexed but not saved may be listed twice: the view names one
       const summary = await rebuildView({ nc: harness.nc, names: harness.names, kv: harness.kv, log: harness.log });
-      expect(summary).toMatchObject({ jobs: ids.length, equal: ids.length, written: 0, differed: 0, ahead: 0, orphansRemoved: 0 });
+      expect(summary).toMatchObject({ jobs: ids.length, equal: ids.length, written: 0, differed: 0, ahead: 0, orphansRemoved: 0, indexAppended: 0, indexCorrected: 0 });
     },
     120_000,
   );

@@ -1,29 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newJobId, type JobView } from "@jobs/core";
-import { openViewBucket, ViewStore, type KV } from "@jobs/nats";
+import { IndexStore, openIndexBucket, openViewBucket, ViewStore, type KV } from "@jobs/nats";
 import { eventually } from "../../../test/support/eventually.ts";
 import { rebuildView } from "../src/rebuild.ts";
 import { expectConsumerDrained, expectViewsFolded, publishJobs, startHarness, type Harness } from "./harness.ts";
+import { expectIndexMatchesViews, readChain } from "./index-check.ts";
 
 /**
  * The rebuild against a real nats-server, after a live projector has caught up: it
- * finds nothing to change, and it restores what the live fold had after the bucket was
- * damaged or lost.
+ * finds nothing to change, and it restores what the live fold had after the bucket (or
+ * the listing index) was damaged or lost.
  */
 let h: Harness;
 let ids: string[];
 /** The bucket as the live projector left it: key -> JSON. */
 let live: Map<string, string>;
+/** The listing index as the live projector left it: key -> JSON. */
+let liveIndex: Map<string, string>;
 
 beforeAll(async () => {
   h = await startHarness("rebuild");
   const projector = h.startProjector();
-  ids = await publishJobs(h, 150);
+  ids = await publishJobs(h, 300); // two pages of the listing index
   await eventually(() => expectViewsFolded(h, ids), { timeoutMs: 20_000, intervalMs: 200 });
   await eventually(() => expectConsumerDrained(h));
   await projector.stop();
   live = new Map([...(await bucketContents(h.kv))].map(([k, v]) => [k, v.value]));
   expect(live.size).toBe(ids.length);
+  liveIndex = new Map([...(await bucketContents(h.index.kv))].map(([k, v]) => [k, v.value]));
+  expect([...liveIndex.keys()].sort()).toEqual(["app.head", "app.p.1", "app.p.2"]);
 }, 60_000);
 
 afterAll(async () => {
@@ -49,12 +54,30 @@ async function expectBucketEqualsLive(kv: KV) {
 }
 
 describe("rebuildView", () => {
-  it("finds nothing to change after the live projector caught up, and leaves the bucket untouched", async () => {
+  it("finds nothing to change after the live projector caught up, and leaves the bucket and the index untouched", async () => {
     const before = await bucketContents(h.kv);
+    const indexBefore = await bucketContents(h.index.kv);
     const events = [...h.stored.values()].reduce((n, list) => n + list.length, 0);
     const summary = await rebuild();
     expect(summary).toMatchObject({ eventsRead: events, undecodable: 0, orphanEvents: 0, jobs: ids.length, written: 0, differed: 0, equal: ids.length, orphansRemoved: 0 });
+    expect(summary).toMatchObject({ indexAppended: 0, indexCorrected: 0, indexRemoved: 0 });
     expect(await bucketContents(h.kv)).toEqual(before); // same values, same revisions
+    expect(await bucketContents(h.index.kv)).toEqual(indexBefore);
+  });
+
+  it("lays out the very index the live projector wrote after the index bucket was deleted", async () => {
+    await h.index.kv.destroy();
+    h.index = new IndexStore(await openIndexBucket(h.nc, h.names), h.names);
+    const summary = await rebuild();
+    // Same pages in the same order: every view still names the right page, none is written.
+    expect(summary).toMatchObject({ indexAppended: ids.length, written: 0, equal: ids.length });
+    // Entries compared without their seq: a live entry keeps the seq of its last status change, a rebuilt one the view's.
+    const layout = (json: string) => {
+      const v = JSON.parse(json) as { page?: number; entries?: { id: string; type: string; status: string }[] };
+      return v.entries?.map(({ id, type, status }) => [id, type, status]) ?? v;
+    };
+    const now = await bucketContents(h.index.kv);
+    expect(new Map([...now].map(([k, v]) => [k, layout(v.value)]))).toEqual(new Map([...liveIndex].map(([k, v]) => [k, layout(v)])));
   });
 
   it("repairs a corrupted view, a missing one and an unparseable one, and removes a view with no events", async () => {
@@ -90,7 +113,9 @@ describe("rebuildView", () => {
     const more = await publishing;
     expect(summary.differed).toBe(0); // lagging or newer live views, never a different fold of the same events
     await eventually(() => expectViewsFolded(h, [...ids, ...more]), { timeoutMs: 20_000, intervalMs: 200 });
+    await eventually(() => expectConsumerDrained(h));
     await projector.stop();
+    await expectIndexMatchesViews(h, [...ids, ...more]);
   });
 
   it("leaves alone a view the live projector has moved past the rebuilt one", async () => {
@@ -103,5 +128,24 @@ describe("rebuildView", () => {
     const summary = await rebuild();
     expect(summary).toMatchObject({ ahead: 1, written: 0, equal: summary.jobs - 1 });
     expect((await views.get(id))!.view).toEqual(ahead);
+  });
+
+  it("repairs a damaged index: a wrong status, a lost entry, a copy, an entry of a job with no events", async () => {
+    const [first, second] = [(await h.index.page("app", 1))!, (await h.index.page("app", 2))!];
+    const [wrong, lost, copied] = [first.entries[5]!, first.entries[9]!, second.entries[3]!];
+    const ghost = { id: newJobId(), type: "sum", status: "queued" as const, seq: 1 };
+    const damaged = first.entries
+      .filter((e) => e.id !== lost.id)
+      .map((e) => (e.id === wrong.id ? { ...e, status: wrong.status === "running" ? ("failed" as const) : ("running" as const) } : e));
+    await h.index.savePage("app", 1, [...damaged, copied, ghost], first.revision);
+
+    const all = [...h.stored.keys()]; // with the jobs published by the tests above
+    const summary = await rebuild();
+    expect(summary).toMatchObject({ indexCorrected: 1, indexRemoved: 2, indexAppended: 1, jobs: all.length });
+    expect(summary.differed).toBe(1); // the lost job's view moves to the page it is appended to
+    await expectIndexMatchesViews(h, all);
+    const chain = await readChain(h, "app");
+    expect(chain.length).toBe(all.length);
+    expect(chain.at(-1)!.entry.id).toBe(lost.id);
   });
 });
