@@ -2,13 +2,24 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from "fastify";
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { DebugRequestLog } from "./request-log.ts";
+import { countingCreatedJobs } from "./counted-job-store.ts";
+import { GatewayMetrics } from "./gateway-metrics.ts";
+import { installHttpMetrics } from "./http-metrics.ts";
 import { requireBearerAuth } from "./plugins/auth.ts";
+import { optionsRoutes } from "./plugins/allowed-methods.ts";
+import { documentBearerAuth, openApiDocs } from "./plugins/openapi.ts";
+import { answerClientError } from "./client-error.ts";
 import { handleError, installProblemHandlers } from "./plugins/problem.ts";
 import type { IdempotencyStore, JobStore, JobTypes, Readiness } from "./ports.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { jobTypeRoutes } from "./routes/job-types.ts";
 import { jobEndingRoutes } from "./routes/job-endings.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { jobBatchRoutes } from "./routes/job-batch.ts";
+import { jobListRoutes } from "./routes/job-list.ts";
+import { jobHistoryRoutes } from "./routes/job-history.ts";
+import { jobWatchRoutes } from "./routes/job-watch.ts";
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -21,11 +32,15 @@ export interface AppDeps {
   /** token -> application name */
   tokens: ReadonlyMap<string, string>;
   logger?: FastifyBaseLogger;
+  /** What GET /metrics serves (natsAppDeps adds the stream's job events and the runners' backlog); HTTP and created jobs only when absent. */
+  metrics?: GatewayMetrics;
 }
 
 export interface AppOptions {
   /** Largest accepted body in bytes; NATS max_payload (1 MB) bounds it from above. */
   bodyLimit?: number;
+  /** Interval of the `: ping` comments on GET /job/{id}/watch (default 15 s). */
+  watchHeartbeatMs?: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 512 * 1024;
@@ -36,6 +51,9 @@ export const DEFAULT_BODY_LIMIT = 512 * 1024;
  * probes live outside it.
  */
 export function buildApp(deps: AppDeps, opts: AppOptions = {}): App {
+  const metrics = deps.metrics ?? new GatewayMetrics();
+  // Every job a route creates counts in jobs_requested_total, whichever route created it.
+  deps = { ...deps, jobs: countingCreatedJobs(deps.jobs, (event) => metrics.jobsRequested.inc({ type: event.data.jobType })) };
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -44,6 +62,8 @@ export function buildApp(deps: AppDeps, opts: AppOptions = {}): App {
     return503OnClosing: false,
     // Bad URLs and the like bypass the error handler; route them through it so they are problems too.
     frameworkErrors: (err, request, reply) => void handleError(err, request, reply),
+    // What Node's HTTP parser refuses before fastify sees it: a problem with Connection: close.
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>() as App;
 
   // TypeBox checks bodies as they are (no coercion, no silent removal of unknown fields, as Ajv's defaults would do).
@@ -51,13 +71,23 @@ export function buildApp(deps: AppDeps, opts: AppOptions = {}): App {
   // Only JSON bodies: without the built-in text/plain parser, text answers 415 instead of a confusing 400.
   app.removeContentTypeParser("text/plain");
   installProblemHandlers(app);
+  installHttpMetrics(app, metrics);
 
+  // First: the document collects the routes registered after it. Public, like the probes.
+  app.register(openApiDocs);
+  app.register(optionsRoutes);
   app.register(healthRoutes, { readiness: deps.readiness });
+  app.register(metricsRoutes, { metrics });
   app.register(async (authenticated) => {
     await requireBearerAuth(authenticated, deps.tokens);
+    documentBearerAuth(authenticated);
     await authenticated.register(jobRoutes, { jobs: deps.jobs, types: deps.types, idempotency: deps.idempotency });
+    await authenticated.register(jobBatchRoutes, { jobs: deps.jobs, types: deps.types });
+    await authenticated.register(jobListRoutes, { jobs: deps.jobs });
     await authenticated.register(jobEndingRoutes, { jobs: deps.jobs });
     await authenticated.register(jobTypeRoutes, { types: deps.types });
+    await authenticated.register(jobHistoryRoutes, { jobs: deps.jobs });
+    await authenticated.register(jobWatchRoutes, { jobs: deps.jobs, heartbeatMs: opts.watchHeartbeatMs });
   });
   return app;
 }

@@ -50,9 +50,12 @@ export async function createJob(
   return view !== null ? { status: 200, view } : store(deps.jobs, first);
 }
 
+/** The message id of a job's request event: a repeated publish of it is stored once (JetStream's dedup). */
+export const requestMsgId = (jobId: string): string => `${jobId}:requested`;
+
 async function store(jobs: JobStore, event: JobRequested): Promise<CreatedJob> {
   // Answer only once the event is stored: a 202 means the job exists.
-  const { seq, duplicate } = await jobs.append(event, `${event.jobId}:requested`);
+  const { seq, duplicate } = await jobs.append(event, requestMsgId(event.jobId));
   const view = evolve(null, { seq, event });
   if (view === null) throw new Error("a JobRequested event folded to no view");
   return { status: duplicate ? 200 : 202, view };

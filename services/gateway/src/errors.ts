@@ -1,3 +1,4 @@
+import { STATUS_CODES } from "node:http";
 import { Type, type Static } from "typebox";
 
 /**
@@ -21,6 +22,7 @@ export const PROBLEMS = {
   unauthorized: { status: 401, title: "Authentication required" },
   not_found: { status: 404, title: "Not found" },
   job_not_found: { status: 404, title: "Job not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
   payload_too_large: { status: 413, title: "The body is too large" },
   unsupported_media_type: { status: 415, title: "The body must be JSON" },
   job_already_ended: { status: 409, title: "The job has already ended" },
@@ -92,7 +94,31 @@ export function problemBody(code: ProblemCode, detail: string, extras: ProblemEx
   return body;
 }
 
-/** Response schemas for the error statuses a route can answer, to spread into `schema.response`. */
-export function problemResponses<S extends number>(...statuses: S[]): Record<S, typeof Problem> {
-  return Object.fromEntries(statuses.map((s) => [s, Problem])) as Record<S, typeof Problem>;
+export const PROBLEM_MEDIA_TYPE = "application/problem+json";
+
+/** Headers every problem of a status carries (see plugins/problem.ts), for the OpenAPI document. */
+const PROBLEM_HEADERS: Partial<Record<number, Record<string, { type: "string"; description: string }>>> = {
+  401: { "www-authenticate": { type: "string", description: 'How to authenticate: `Bearer realm="jobs"`' } },
+  503: { "retry-after": { type: "string", description: "Seconds to wait before retrying" } },
+};
+
+interface ProblemResponse {
+  description: string;
+  headers?: Record<string, { type: "string"; description: string }>;
+  content: { [PROBLEM_MEDIA_TYPE]: { schema: typeof Problem } };
+}
+
+/**
+ * Response schemas for the error statuses a route can answer, to spread into
+ * `schema.response`: an RFC 9457 problem under its own media type (fastify picks the
+ * serializer by the reply's content type, the OpenAPI document shows it), with the
+ * headers that status always carries.
+ */
+export function problemResponses<S extends number>(...statuses: S[]): Record<S, ProblemResponse> {
+  const response = (status: number): ProblemResponse => ({
+    description: `${STATUS_CODES[status] ?? status}: a problem (RFC 9457)`,
+    ...(PROBLEM_HEADERS[status] ? { headers: PROBLEM_HEADERS[status] } : {}),
+    content: { [PROBLEM_MEDIA_TYPE]: { schema: Problem } },
+  });
+  return Object.fromEntries(statuses.map((s) => [s, response(s)])) as Record<S, ProblemResponse>;
 }

@@ -2,10 +2,12 @@ import type { JobNames } from "@jobs/core";
 import {
   ensureStream,
   EventLog,
+  IndexStore,
   jetstream,
   jetstreamManager,
   JobTypeCatalog,
   openIdempotencyBucket,
+  openIndexBucket,
   openTypesBucket,
   openViewBucket,
   ViewStore,
@@ -16,13 +18,14 @@ import type { AppDeps } from "./app.ts";
 import { trackConnection } from "./nats-connection-state.ts";
 import { NatsIdempotencyStore } from "./nats-idempotency-store.ts";
 import { NatsJobStore } from "./nats-job-store.ts";
+import { natsGatewayMetrics } from "./nats-metrics.ts";
 import { NatsReadiness } from "./nats-readiness.ts";
 
 export interface NatsDepsOptions {
   nc: NatsConnection;
   names: JobNames;
   log: Logger;
-  /** Stops following the job types bucket. */
+  /** Stops following the job types bucket and, for the metrics, the event stream. */
   signal: AbortSignal;
   /** How long an Idempotency-Key is remembered. */
   idempotencyTtlMs: number;
@@ -43,6 +46,7 @@ export async function natsAppDeps(o: NatsDepsOptions): Promise<Omit<AppDeps, "to
   const jsm = await jetstreamManager(nc);
   await ensureStream(jsm, names);
   const views = new ViewStore(await openViewBucket(nc, names));
+  const index = new IndexStore(await openIndexBucket(nc, names), names);
   const claims = await openIdempotencyBucket(nc, names, { ttlMs: o.idempotencyTtlMs });
   const types = new JobTypeCatalog(log);
   await types.follow(await openTypesBucket(nc, names), o.signal);
@@ -50,9 +54,17 @@ export async function natsAppDeps(o: NatsDepsOptions): Promise<Omit<AppDeps, "to
   // Readiness gets its own short timeout so /readyz answers quickly during an outage.
   const probeJsm = await jetstreamManager(nc, { timeout: 2_000 });
   return {
-    jobs: new NatsJobStore({ log: new EventLog(jetstream(nc), jsm, names), views, connected, appendTimeoutMs: o.appendTimeoutMs }),
+    jobs: new NatsJobStore({
+      log: new EventLog(jetstream(nc), jsm, names),
+      views,
+      index,
+      connected,
+      appendTimeoutMs: o.appendTimeoutMs,
+      onWatchError: (err, jobId) => log.warn({ err, jobId }, "job view watch failed; re-creating it"),
+    }),
     idempotency: new NatsIdempotencyStore({ kv: claims, connected }),
     types,
+    metrics: await natsGatewayMetrics({ nc, names, log, signal: o.signal, connected }),
     readiness: new NatsReadiness({
       connected,
       probeStream: () => probeJsm.streams.info(names.stream),

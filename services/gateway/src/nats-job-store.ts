@@ -1,6 +1,8 @@
-import { foldEvents, InvalidEventError, isJobId, type JobFinished, type JobRequested, type JobView } from "@jobs/core";
+import { foldEvents, InvalidEventError, isJobId, type JobFinished, type JobRequested, type JobView, type StoredEvent } from "@jobs/core";
 import { EventConflictError, type EventLog, type ViewStore } from "@jobs/nats";
-import { EventNotStoredError, JobChangedError, StoreUnavailableError, type JobStore } from "./ports.ts";
+import { InvalidCursorError, listJobs, type IndexReader, type JobListPage, type JobListQuery } from "./job-listing.ts";
+import { watchViewKey } from "./nats-view-watch.ts";
+import { EventNotStoredError, JobChangedError, StoreUnavailableError, type AppendResult, type JobStore } from "./ports.ts";
 
 export interface NatsJobStoreOptions {
   log: EventLog;
@@ -9,6 +11,10 @@ export interface NatsJobStoreOptions {
   connected: () => boolean;
   /** How long to wait for JetStream's publish ack. */
   appendTimeoutMs?: number;
+  /** A job's view watch failed and is being re-created (for the log). */
+  onWatchError?: (err: unknown, jobId: string) => void;
+  /** The listing index the projector keeps (an IndexStore). */
+  index: IndexReader;
 }
 
 /**
@@ -36,6 +42,20 @@ export class NatsJobStore implements JobStore {
       // No responders, timeout, closed or draining connection, JetStream API error: no ack, no job.
       throw new EventNotStoredError(`publish of ${event.jobId} not acknowledged: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     }
+  }
+
+  /**
+   * Pipelined: each append sends its publish before it first waits, so the whole batch
+   * is on the wire before any ack comes back, and the acks are awaited together (one
+   * round trip for the lot, not one per event).
+   */
+  async appendMany(requests: readonly { event: JobRequested; msgId: string }[]): Promise<AppendResult[]> {
+    const settled = await Promise.allSettled(requests.map(({ event, msgId }) => this.append(event, msgId)));
+    return settled.map((s): AppendResult => {
+      if (s.status === "fulfilled") return { stored: true, ...s.value };
+      if (s.reason instanceof EventNotStoredError) return { stored: false, error: s.reason };
+      throw s.reason; // an invalid event: a bug, as in append
+    });
   }
 
   async appendIfUnchanged(event: JobFinished, msgId: string, expectLastEventSeq: number): Promise<{ seq: number; duplicate: boolean }> {
@@ -67,6 +87,24 @@ export class NatsJobStore implements JobStore {
     }
   }
 
+  async history(id: string): Promise<StoredEvent[]> {
+    if (!isJobId(id)) return [];
+    if (!this.opts.connected()) throw new StoreUnavailableError("not connected to NATS");
+    try {
+      return await this.opts.log.read(id);
+    } catch (err) {
+      if (err instanceof InvalidEventError) throw err;
+      throw new StoreUnavailableError(`reading the events of job ${id} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+  }
+
+  /** The projector's view of the job, from a KV watch on its key (see watchViewKey). */
+  watch(id: string, signal: AbortSignal): AsyncIterable<JobView> {
+    if (!isJobId(id)) return (async function* () {})(); // never a key from an arbitrary string
+    const onError = this.opts.onWatchError;
+    return watchViewKey(this.opts.views.kv, id, signal, { onError: onError && ((err) => onError(err, id)) });
+  }
+
   async get(id: string): Promise<JobView | null> {
     if (!isJobId(id)) return null; // never turn an arbitrary string into a key or subject
     try {
@@ -76,6 +114,16 @@ export class NatsJobStore implements JobStore {
     } catch (err) {
       if (err instanceof InvalidEventError) throw err; // a corrupt event is a bug to see, not an outage
       throw new StoreUnavailableError(`reading job ${id} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+  }
+
+  /** A page of the listing: the index names the jobs, their views (or, when missing, their events) are the answer. */
+  async list(query: JobListQuery): Promise<JobListPage> {
+    try {
+      return await listJobs(this.opts.index, (id) => this.get(id), query);
+    } catch (err) {
+      if (err instanceof InvalidCursorError || err instanceof InvalidEventError || err instanceof StoreUnavailableError) throw err;
+      throw new StoreUnavailableError(`listing the jobs of ${query.app} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     }
   }
 }

@@ -1,4 +1,5 @@
-import type { JobFinished, JobRequested, JobTypeDescriptor, JobView } from "@jobs/core";
+import type { JobFinished, JobRequested, JobTypeDescriptor, JobView, StoredEvent } from "@jobs/core";
+import type { JobListPage, JobListQuery } from "./job-listing.ts";
 
 /**
  * The narrow interfaces the HTTP layer sees. NATS adapters implement them for the
@@ -14,6 +15,14 @@ export interface JobStore {
    * timeout, disconnected): the caller answers 503.
    */
   append(event: JobRequested, msgId: string): Promise<{ seq: number; duplicate: boolean }>;
+  /**
+   * Stores many request events at once (POST /job/batch): every write is started before
+   * any acknowledgement is awaited, and it resolves once each one is settled, with one
+   * result per request in order. A result is `stored` exactly when `append` would have
+   * resolved for it; one failed write does not stop the others. Rejects only on a bug
+   * (an invalid event), never for an outage.
+   */
+  appendMany(requests: readonly { event: JobRequested; msgId: string }[]): Promise<AppendResult[]>;
   /**
    * The current view of a job, or null when no such job exists (including a malformed
    * id). Never null for a job whose append has resolved. Rejects with
@@ -37,7 +46,29 @@ export interface JobStore {
    * that event, not this one, is in the log.
    */
   appendIfUnchanged(event: JobFinished, msgId: string, expectLastEventSeq: number): Promise<{ seq: number; duplicate: boolean }>;
+  /**
+   * Every event of a job in stream order, read from the log itself (the job's history,
+   * not the view). Empty when no such job exists (including a malformed id). Rejects
+   * with StoreUnavailableError when the log cannot be read right now.
+   */
+  history(id: string): Promise<StoredEvent[]>;
+  /**
+   * The job's view as it changes, until `signal` aborts (the iteration then ends). It may
+   * begin with the view as it is now, repeat a view, or skip intermediate ones (a change
+   * feed delivers the latest value): callers keep only views whose `seq` is above the
+   * last one they used. An outage does not end it: it waits and resumes.
+   */
+  watch(id: string, signal: AbortSignal): AsyncIterable<JobView>;
+  /**
+   * One page of an application's jobs, newest first, filtered (see job-listing.ts).
+   * Rejects with InvalidCursorError when `from` is not a position of this listing, with
+   * StoreUnavailableError when the store cannot be read right now.
+   */
+  list(query: JobListQuery): Promise<JobListPage>;
 }
+
+/** One write of JobStore.appendMany: stored (as `append` resolves) or not confirmed (as `append` rejects). */
+export type AppendResult = { stored: true; seq: number; duplicate: boolean } | { stored: false; error: EventNotStoredError };
 
 /** What an Idempotency-Key claim remembers: the body it came with and the first request's exact event. */
 export interface IdempotencyClaim {

@@ -9,9 +9,13 @@ import {
   type StoredEvent,
 } from "@jobs/core";
 import { lastEventSeq } from "@jobs/nats";
+import { EventFeed, followJob } from "./fake-event-feed.ts";
+import { fakeListingIndex } from "./fake-listing-index.ts";
+import { listJobs, type JobListPage, type JobListQuery } from "../src/job-listing.ts";
 import {
   EventNotStoredError,
   JobChangedError,
+  type AppendResult,
   type ClaimResult,
   type IdempotencyClaim,
   type IdempotencyStore,
@@ -49,8 +53,28 @@ export class FakeJobStore implements JobStore {
     return this.store(event, msgId);
   }
 
+  /** When set, appendMany leaves unstored exactly the requests it returns true for (a partial outage). */
+  failAppendOf: ((event: JobRequested) => boolean) | undefined;
+  /** appendMany calls so far: a batch is one call, not one per job. */
+  appendManyCalls = 0;
+
+  async appendMany(requests: readonly { event: JobRequested; msgId: string }[]): Promise<AppendResult[]> {
+    this.appendManyCalls++;
+    const results: AppendResult[] = [];
+    for (const { event, msgId } of requests) {
+      if (this.failAppends || this.failAppendOf?.(event)) results.push({ stored: false, error: new EventNotStoredError("fake: not acknowledged") });
+      else results.push({ stored: true, ...this.store(event, msgId) });
+    }
+    return results;
+  }
+
   async get(id: string): Promise<JobView | null> {
     return foldEvents(this.eventsOf(id));
+  }
+
+  /** Lists with the real listing code over the index a caught-up projector would have written. */
+  async list(query: JobListQuery): Promise<JobListPage> {
+    return listJobs(fakeListingIndex(this.events), (id) => this.get(id), query);
   }
 
   async readForUpdate(id: string): Promise<{ view: JobView; lastEventSeq: number } | null> {
@@ -78,6 +102,23 @@ export class FakeJobStore implements JobStore {
     return this.events.flatMap((e) => (e.event.type === "JobRequested" ? [] : [e.event]));
   }
 
+  /** Every event of the job, in order (the fake's log is its history). */
+  async history(id: string): Promise<StoredEvent[]> {
+    return this.eventsOf(id);
+  }
+
+  /** The view now, then after each event of the job that changes it (see followJob). */
+  watch(id: string, signal: AbortSignal): AsyncIterable<JobView> {
+    return followJob(this.feed, () => this.eventsOf(id), id, signal);
+  }
+
+  /** Watches open now: a test asserts 0 once its client has gone. */
+  get watchers(): number {
+    return this.feed.size;
+  }
+
+  private readonly feed = new EventFeed();
+
   private eventsOf(id: string): StoredEvent[] {
     return this.events.filter((e) => e.event.jobId === id);
   }
@@ -88,6 +129,7 @@ export class FakeJobStore implements JobStore {
     this.seq += 1;
     this.events.push({ seq: this.seq, event });
     this.msgIds.push(msgId);
+    this.feed.publish({ seq: this.seq, event });
     return { seq: this.seq, duplicate: false };
   }
 

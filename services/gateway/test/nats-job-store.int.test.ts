@@ -3,8 +3,10 @@ import {
   connectNats,
   ensureStream,
   EventLog,
+  IndexStore,
   jetstream,
   jetstreamManager,
+  openIndexBucket,
   openViewBucket,
   ViewStore,
   type NatsConnection,
@@ -45,7 +47,8 @@ describe("NatsJobStore against a real nats-server", () => {
     if (opts.provision !== false) await ensureStream(jsm, names);
     const eventLog = new EventLog(jetstream(nc), jsm, names);
     const views = new ViewStore(await openViewBucket(nc, names));
-    const store = new NatsJobStore({ log: eventLog, views, connected: opts.connected ?? (() => true), appendTimeoutMs: 1_000 });
+    const index = new IndexStore(await openIndexBucket(nc, names), names);
+    const store = new NatsJobStore({ log: eventLog, views, index, connected: opts.connected ?? (() => true), appendTimeoutMs: 1_000 });
     return { store, eventLog, views };
   }
 

@@ -42,9 +42,9 @@ describe("probes, job types and unknown routes", () => {
     expect(res.json()).toEqual({ items: expected });
   });
 
-  it("unknown routes are 404 problems", async () => {
+  it("unknown paths are 404 problems (a known path with another method is a 405: http-methods.unit.test.ts)", async () => {
     const { app } = await testApp();
-    for (const req of [{ method: "GET" as const, url: "/nope" }, { method: "DELETE" as const, url: "/job" }]) {
+    for (const req of [{ method: "GET" as const, url: "/nope" }, { method: "DELETE" as const, url: "/jobs" }]) {
       const res = await app.inject(req);
       expect(res.statusCode).toBe(404);
       expect(problemOf(res).type).toBe("/problems/not-found");

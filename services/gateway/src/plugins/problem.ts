@@ -1,5 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { allowedMethods } from "./allowed-methods.ts";
 import { ApiError, PROBLEMS, problemBody, type Problem, type ProblemCode, type ProblemExtras } from "../errors.ts";
 import { EventNotStoredError, StoreUnavailableError } from "../ports.ts";
 import { describeIssues, toValidationIssues, type SchemaError } from "../validation-issues.ts";
@@ -81,7 +82,14 @@ export function handleError(err: unknown, request: FastifyRequest, reply: Fastif
 
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, render("not_found", `No route for ${request.method} ${request.url.split("?")[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0];
+    // A known path asked with a method it has no route for is a 405 (RFC 9110 §15.5.6), not a 404.
+    const allow = allowedMethods(request.server, request.url);
+    if (allow.length > 0 && !allow.includes(request.method)) {
+      const detail = `${request.method} is not allowed on ${path}; use ${allow.join(", ")}`;
+      return sendProblem(reply, render("method_not_allowed", detail, { headers: { allow: allow.join(", ") } }));
+    }
+    return sendProblem(reply, render("not_found", `No route for ${request.method} ${path}`));
+  });
 }

@@ -18,6 +18,9 @@ export const JobIdParams = Type.Object({
   id: Type.String({ description: "Job id (26-character ULID); anything else is simply not found" }),
 });
 
+/** Documents the Location header of a created job (OpenAPI response headers). */
+const JOB_LOCATION = { location: { type: "string", description: "The job's URL: /job/{id}" } } as const;
+
 /** `/job` routes. Registered inside the authenticated scope: `request.appName` is set. */
 export const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesDeps> = async (app, { jobs, types, idempotency }) => {
   app.post(
@@ -28,8 +31,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesDeps> = async (app, {
         headers: CreateJobHeaders,
         body: CreateJobBody,
         response: {
-          202: { ...Job, description: "The job was created" },
-          200: { ...Job, description: "An earlier request with this Idempotency-Key and body created the job; it is as it is now" },
+          202: { ...Job, description: "The job was created", headers: JOB_LOCATION },
+          200: { ...Job, description: "An earlier request with this Idempotency-Key and body created the job; it is as it is now", headers: JOB_LOCATION },
           ...problemResponses(400, 401, 413, 415, 422, 500, 503),
         },
       },

@@ -1,0 +1,107 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export interface GatewayMetricsOptions {
+  /**
+   * Node.js process metrics (CPU, memory, event loop lag, GC) under their usual names.
+   * On in the service; off by default because each registry starts its own monitors,
+   * which the many apps of a test run do not need.
+   */
+  processMetrics?: boolean;
+  /**
+   * Jobs waiting for a runner now (see nats-deps.ts); asked at scrape time, so it should
+   * be cached and bounded in time (cachedReading), and NaN when it cannot be read.
+   * Without it, jobs_waiting is not exported.
+   */
+  waitingJobs?: () => Promise<number>;
+}
+
+/** Run times from a no-op job to an hour-long one. */
+const RUN_SECONDS_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+const HTTP_SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The gateway's Prometheus metrics, in a registry of their own (an app per test, no
+ * global state). Served at GET /metrics. Two scopes, said in each HELP text:
+ * - this gateway: jobs_requested_total and jobs_http_*, what this process did itself
+ *   (sum them over gateways);
+ * - the whole service: jobs_started_total, jobs_finished_total, jobs_attempts_failed_total,
+ *   jobs_run_duration_seconds (every gateway sees every event on the stream, so take one
+ *   gateway's, or max() over gateways, never sum()) and jobs_waiting.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  readonly jobsRequested = new Counter({
+    name: "jobs_requested_total",
+    help: "Jobs this gateway created (202: the request event is stored), by job type; POST /job and POST /job/batch.",
+    labelNames: ["type"] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobsStarted = new Counter({
+    name: "jobs_started_total",
+    help: "Attempts started by runners (JobStarted events this gateway saw on the stream), by job type. Service-wide: do not sum over gateways.",
+    labelNames: ["type"] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobsFinished = new Counter({
+    name: "jobs_finished_total",
+    help: "Jobs ended (JobFinished events seen on the stream), by job type and outcome (succeeded, failed, cancelled). Service-wide: do not sum over gateways.",
+    labelNames: ["type", "outcome"] as const,
+    registers: [this.registry],
+  });
+
+  readonly attemptsFailed = new Counter({
+    name: "jobs_attempts_failed_total",
+    help: "Failed attempts that will be retried (JobAttemptFailed events seen on the stream), by job type. Service-wide: do not sum over gateways.",
+    labelNames: ["type"] as const,
+    registers: [this.registry],
+  });
+
+  readonly runSeconds = new Histogram({
+    name: "jobs_run_duration_seconds",
+    help: "Run time of a job's last attempt, from its JobStarted to its JobFinished (event times), by job type; for jobs whose start this gateway saw. Service-wide.",
+    labelNames: ["type"] as const,
+    buckets: RUN_SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly httpRequests = new Counter({
+    name: "jobs_http_requests_total",
+    help: "HTTP requests this gateway answered, by method, route pattern (e.g. /job/:id; 'unmatched' when no route matched) and status.",
+    labelNames: ["method", "route", "status"] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpSeconds = new Histogram({
+    name: "jobs_http_request_duration_seconds",
+    help: "Time from receiving an HTTP request to having sent its answer, by method, route pattern and status.",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: HTTP_SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
+  constructor(opts: GatewayMetricsOptions = {}) {
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
+    const { waitingJobs } = opts;
+    if (waitingJobs !== undefined) {
+      new Gauge({
+        name: "jobs_waiting",
+        help:
+          "Jobs the runners have not finished with: on the runners' consumer, never delivered (num_pending) plus delivered " +
+          "and not yet acknowledged (num_ack_pending: running, or held by the server until their runAt or retry time). " +
+          "Read at scrape time, at most once a second; NaN when JetStream does not answer.",
+        registers: [this.registry],
+        async collect() {
+          this.set(await waitingJobs());
+        },
+      });
+    }
+  }
+
+  /** The exposition text for GET /metrics, and its content type. */
+  async exposition(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,59 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { JobView } from "@jobs/core";
+import type { KV } from "@jobs/nats";
+
+export interface ViewWatchOptions {
+  /** First wait before a failed or ended watch is re-created; doubles up to maxBackoffMs. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A watch failed (or a value could not be read) and will be re-created. */
+  onError?: (err: unknown) => void;
+}
+
+type Watcher = Awaited<ReturnType<KV["watch"]>>;
+
+/**
+ * One job's view as the projector writes it: a KV watch on the job's key in the view
+ * bucket, which delivers the current value first and then every update. A watch that
+ * fails or ends by itself (consumer lost, connection trouble) is re-created with
+ * backoff; the new one delivers the latest value again, so a change made meanwhile is
+ * not lost (intermediate views may be, which a watcher of views does not need).
+ * Ends when `signal` aborts: the watch is stopped, which removes its consumer.
+ */
+export async function* watchViewKey(kv: KV, key: string, signal: AbortSignal, opts: ViewWatchOptions = {}): AsyncGenerator<JobView> {
+  const initialBackoffMs = opts.initialBackoffMs ?? 250;
+  let backoffMs = initialBackoffMs;
+  while (!signal.aborted) {
+    let watcher: Watcher | undefined;
+    const stop = () => watcher?.stop();
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      watcher = await kv.watch({ key });
+      if (signal.aborted) watcher.stop(); // aborted while the watch was being created
+      for await (const entry of watcher) {
+        backoffMs = initialBackoffMs;
+        if (entry.operation !== "PUT" || entry.length === 0) continue;
+        const view = parse(entry, opts);
+        if (view !== null) yield view;
+      }
+    } catch (err) {
+      if (!signal.aborted) opts.onError?.(err);
+    } finally {
+      signal.removeEventListener("abort", stop);
+      watcher?.stop();
+    }
+    if (signal.aborted) break;
+    await sleep(backoffMs, undefined, { signal }).catch(() => undefined);
+    backoffMs = Math.min(backoffMs * 2, opts.maxBackoffMs ?? 10_000);
+  }
+}
+
+/** A value that is not JSON is reported and skipped: re-reading it would not fix it. */
+function parse(entry: { json<T>(): T }, opts: ViewWatchOptions): JobView | null {
+  try {
+    return entry.json<JobView>();
+  } catch (err) {
+    opts.onError?.(err);
+    return null;
+  }
+}
