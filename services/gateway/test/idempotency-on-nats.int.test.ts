@@ -1,28 +1,14 @@
-import { jobNames, newJobId, type JobNames, type JobRequested, type JobTypeDescriptor } from "@jobs/core";
-import {
-  announceJobTypes,
-  connectNats,
-  jetstreamManager,
-  openIdempotencyBucket,
-  openTypesBucket,
-  type NatsConnection,
-} from "@jobs/nats";
-import { pino } from "pino";
+import { jobNames, newJobId, type JobNames, type JobRequested } from "@jobs/core";
+import { jetstreamManager, openIdempotencyBucket, type NatsConnection } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
-import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
-import { buildApp, type App } from "../src/app.ts";
+import { testPrefix } from "../../../test/support/nats-server.ts";
+import type { App } from "../src/app.ts";
 import { bodyHash } from "../src/body-hash.ts";
-import { natsAppDeps } from "../src/nats-deps.ts";
 import { claimKey, NatsIdempotencyStore } from "../src/nats-idempotency-store.ts";
 import { EventNotStoredError } from "../src/ports.ts";
+import { gatewayOn, natsOnTest, type Gateway, type NatsOnTest } from "./gateway-on-harness.ts";
 
-const log = pino({ level: "silent" });
-const sum: JobTypeDescriptor = {
-  name: "sum",
-  description: "a + b",
-  params: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] },
-};
 const body = { type: "sum", params: { a: 1, b: 2 } };
 
 function request(app = "alpha"): JobRequested {
@@ -31,38 +17,28 @@ function request(app = "alpha"): JobRequested {
 }
 
 describe("Idempotency-Key on a real nats-server", () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
-  const controllers: AbortController[] = [];
-  const apps: App[] = [];
+  let nats: NatsOnTest;
+  const gateways: Gateway[] = [];
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats({ servers: server.url, name: "idempotency-test", log });
+    nats = await natsOnTest("idem");
   });
   afterAll(async () => {
-    for (const c of controllers) c.abort();
-    await Promise.all(apps.map((a) => a.close()));
-    await nc?.close();
-    await server?.dispose();
+    await Promise.all(gateways.map((g) => g.close()));
+    await nats?.close();
   });
 
   /** The gateway wired as main.ts wires it, on its own prefix. */
   async function gateway(): Promise<{ app: App; names: JobNames }> {
     const names = jobNames(testPrefix("idem"));
-    await announceJobTypes(await openTypesBucket(nc, names), [sum]);
-    const controller = new AbortController();
-    controllers.push(controller);
-    const deps = await natsAppDeps({ nc, names, log, signal: controller.signal, idempotencyTtlMs: 60_000 });
-    const app = buildApp({ ...deps, tokens: new Map([["tok", "alpha"]]) });
-    apps.push(app);
-    await app.ready();
-    return { app, names };
+    const g = await gatewayOn({ ...nats, names }); // announces SUM
+    gateways.push(g);
+    return { app: g.app, names };
   }
 
   /** JobRequested messages in the stream, per subject (every request subject of the prefix). */
   async function requestsStored(names: JobNames): Promise<Record<string, number>> {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     const info = await jsm.streams.info(names.stream, { subjects_filter: names.requestFilter });
     return info.state.subjects ?? {};
   }
@@ -87,7 +63,7 @@ describe("Idempotency-Key on a real nats-server", () => {
 
   it("a claim whose request was never stored (a crashed gateway) is completed once by concurrent retries", async () => {
     const { app, names } = await gateway();
-    const store = new NatsIdempotencyStore({ kv: await openIdempotencyBucket(nc, names), connected: () => true });
+    const store = new NatsIdempotencyStore({ kv: await openIdempotencyBucket(nats.nc, names), connected: () => true });
     const crashed = { ...request(), time: "2030-01-01T00:00:00.000Z" };
     expect(await store.claim("alpha", "crash-1", { bodyHash: bodyHash(body), request: crashed })).toEqual({ status: "claimed" });
 
@@ -102,7 +78,7 @@ describe("Idempotency-Key on a real nats-server", () => {
 
   it("the store: first claim wins, later claims get it back exactly; keys are per application", async () => {
     const names = jobNames(testPrefix("idem"));
-    const kv = await openIdempotencyBucket(nc, names);
+    const kv = await openIdempotencyBucket(nats.nc, names);
     const store = new NatsIdempotencyStore({ kv, connected: () => true });
     const first = { bodyHash: "h1", request: request() };
 
@@ -116,9 +92,9 @@ describe("Idempotency-Key on a real nats-server", () => {
 
   it("the bucket forgets a key after its ttl, and an existing bucket takes a new ttl", async () => {
     const names = jobNames(testPrefix("idem"));
-    const jsm = await jetstreamManager(nc);
-    await openIdempotencyBucket(nc, names, { ttlMs: 120_000 });
-    const kv = await openIdempotencyBucket(nc, names, { ttlMs: 1_000 });
+    const jsm = await jetstreamManager(nats.nc);
+    await openIdempotencyBucket(nats.nc, names, { ttlMs: 120_000 });
+    const kv = await openIdempotencyBucket(nats.nc, names, { ttlMs: 1_000 });
     expect((await jsm.streams.info(`KV_${names.idempotencyBucket}`)).config.max_age).toBe(1_000 * 1_000_000);
 
     const store = new NatsIdempotencyStore({ kv, connected: () => true });
@@ -131,7 +107,7 @@ describe("Idempotency-Key on a real nats-server", () => {
 
   it("refuses at once while disconnected, claiming nothing", async () => {
     const names = jobNames(testPrefix("idem"));
-    const kv = await openIdempotencyBucket(nc, names);
+    const kv = await openIdempotencyBucket(nats.nc, names);
     const store = new NatsIdempotencyStore({ kv, connected: () => false });
     await expect(store.claim("alpha", "k", { bodyHash: "h", request: request() })).rejects.toBeInstanceOf(EventNotStoredError);
     expect(await kv.get(claimKey("alpha", "k"))).toBeNull();

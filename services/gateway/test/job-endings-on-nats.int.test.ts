@@ -1,22 +1,10 @@
-import { jobNames, type JobEvent, type JobNames, type JobStarted, type JobTypeDescriptor } from "@jobs/core";
-import {
-  announceJobTypes,
-  connectNats,
-  EventConflictError,
-  EventLog,
-  jetstream,
-  jetstreamManager,
-  openTypesBucket,
-  type NatsConnection,
-} from "@jobs/nats";
-import { pino } from "pino";
+import type { JobEvent, JobStarted, JobTypeDescriptor } from "@jobs/core";
+import { EventConflictError, EventLog, jetstream, jetstreamManager } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
-import { buildApp, type App, type AppDeps } from "../src/app.ts";
-import { natsAppDeps } from "../src/nats-deps.ts";
+import { buildApp } from "../src/app.ts";
 import { JobChangedError, type JobStore } from "../src/ports.ts";
+import { gatewayOnNats, type GatewayOnNats } from "./gateway-on-harness.ts";
 
-const log = pino({ level: "silent" });
 const auth = { authorization: "Bearer tok" };
 const TYPES: JobTypeDescriptor[] = [
   { name: "sum", description: "a + b", params: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } } } },
@@ -31,40 +19,26 @@ const startedBy = (jobId: string, runner: string): JobStarted => ({
 
 /** Cancel and complete on the app wired as main.ts wires it, on a real nats-server, with no runner and no projector. */
 describe("cancel and complete on NATS", () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
-  let app: App;
-  let deps: Omit<AppDeps, "tokens">;
+  let g: GatewayOnNats;
   let jobs: JobStore;
   let events: EventLog; // what a runner writes with
-  let names: JobNames;
-  const controller = new AbortController();
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats({ servers: server.url, name: "gateway-test", log });
-    names = jobNames(testPrefix("gw"));
-    await announceJobTypes(await openTypesBucket(nc, names), TYPES);
-    deps = await natsAppDeps({ nc, names, log, signal: controller.signal, idempotencyTtlMs: 60_000, appendTimeoutMs: 2_000 });
-    jobs = deps.jobs;
-    events = new EventLog(jetstream(nc), await jetstreamManager(nc), names);
-    app = buildApp({ ...deps, tokens: new Map([["tok", "alpha"]]) });
-    await app.ready();
+    g = await gatewayOnNats({ types: TYPES, appendTimeoutMs: 2_000 });
+    jobs = g.deps.jobs;
+    events = new EventLog(jetstream(g.nc), await jetstreamManager(g.nc), g.names);
   });
   afterAll(async () => {
-    controller.abort();
-    await app?.close();
-    await nc?.close();
-    await server?.dispose();
+    await g?.close();
   });
 
   async function create(type = "sum"): Promise<string> {
-    const res = await app.inject({ method: "POST", url: "/job", headers: auth, payload: { type, params: type === "sum" ? { a: 1, b: 2 } : {} } });
+    const res = await g.app.inject({ method: "POST", url: "/job", headers: auth, payload: { type, params: type === "sum" ? { a: 1, b: 2 } : {} } });
     expect(res.statusCode).toBe(202);
     return res.json().id;
   }
   const post = (id: string, action: "cancel" | "complete", payload?: object) =>
-    app.inject({ method: "POST", url: `/job/${id}/${action}`, headers: auth, ...(payload ? { payload } : {}) });
+    g.app.inject({ method: "POST", url: `/job/${id}/${action}`, headers: auth, ...(payload ? { payload } : {}) });
   const stored = async (id: string): Promise<JobEvent[]> => (await events.read(id)).map((e) => e.event);
 
   it("cancels a queued job: the stream holds its JobFinished cancelled; a second cancel is a 409", async () => {
@@ -77,7 +51,7 @@ describe("cancel and complete on NATS", () => {
       expect.objectContaining({ type: "JobRequested" }),
       { type: "JobFinished", jobId: id, time: res.json().finishedAt, data: { attempt: 0, outcome: "cancelled", error: res.json().error } },
     ]);
-    expect((await app.inject({ method: "GET", url: `/job/${id}`, headers: auth })).json()).toEqual(res.json());
+    expect((await g.app.inject({ method: "GET", url: `/job/${id}`, headers: auth })).json()).toEqual(res.json());
     expect((await post(id, "cancel")).statusCode).toBe(409);
     expect(await stored(id)).toHaveLength(2);
   });
@@ -121,7 +95,7 @@ describe("cancel and complete on NATS", () => {
         return jobs.appendIfUnchanged(...args);
       },
     });
-    const raceApp = buildApp({ ...deps, jobs: racing, tokens: new Map([["tok", "alpha"]]) });
+    const raceApp = buildApp({ ...g.deps, jobs: racing, tokens: new Map([["tok", "alpha"]]) });
     try {
       const res = await raceApp.inject({ method: "POST", url: `/job/${id}/cancel`, headers: auth });
       expect(res.statusCode).toBe(202);

@@ -1,80 +1,67 @@
-import { jobNames, type JobNames } from "@jobs/core";
-import { announceJobTypes, connectNats, jetstreamManager, openTypesBucket, type NatsConnection } from "@jobs/nats";
-import { pino } from "pino";
+import { jetstreamManager } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
-import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
-import { buildApp, type App } from "../src/app.ts";
-import { natsAppDeps } from "../src/nats-deps.ts";
-import { SUM } from "./gateway-on-harness.ts";
+import { gatewayOnNats, type GatewayOnNats } from "./gateway-on-harness.ts";
 
-const log = pino({ level: "silent" });
 const auth = { authorization: "Bearer tok" };
 
 /** POST /job/batch wired as main.ts wires it, on a real nats-server. */
 describe("POST /job/batch on NATS", () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
-  let app: App;
-  let names: JobNames;
-  const controller = new AbortController();
+  let g: GatewayOnNats;
   /** Requests on the gateway's connection in flight now, and the most at once (a JetStream publish is a request). */
   const requests = { inFlight: 0, max: 0 };
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats({ servers: server.url, name: "gateway-test", log });
-    const request = nc.request.bind(nc);
-    nc.request = (...args) => {
-      requests.max = Math.max(requests.max, ++requests.inFlight);
-      return request(...args).finally(() => requests.inFlight--);
-    };
-    names = jobNames(testPrefix("batch"));
-    await announceJobTypes(await openTypesBucket(nc, names), [SUM]);
-    const deps = await natsAppDeps({ nc, names, log, signal: controller.signal, idempotencyTtlMs: 60_000, appendTimeoutMs: 1_000, readinessCacheMs: 0 });
-    app = buildApp({ ...deps, tokens: new Map([["tok", "alpha"]]) });
-    await app.ready();
+    g = await gatewayOnNats({
+      label: "batch",
+      appendTimeoutMs: 1_000,
+      readinessCacheMs: 0,
+      beforeApp(on) {
+        const request = on.nc.request.bind(on.nc);
+        on.nc.request = (...args) => {
+          requests.max = Math.max(requests.max, ++requests.inFlight);
+          return request(...args).finally(() => requests.inFlight--);
+        };
+      },
+    });
   });
   afterAll(async () => {
-    controller.abort();
-    await app?.close();
-    await nc?.close();
-    await server?.dispose();
+    await g?.close();
   });
 
   it("stores 1000 jobs with every publish in flight at once, and answers only once each is acknowledged", async () => {
     const jobs = Array.from({ length: 1000 }, (_, n) => ({ type: "sum", params: { a: n, b: 1 } }));
-    const { messages: before } = (await (await jetstreamManager(nc)).streams.info(names.stream)).state;
+    const { messages: before } = (await (await jetstreamManager(g.nc)).streams.info(g.names.stream)).state;
     requests.max = 0;
-    const res = await app.inject({ method: "POST", url: "/job/batch", headers: auth, payload: { jobs } });
+    const res = await g.app.inject({ method: "POST", url: "/job/batch", headers: auth, payload: { jobs } });
 
     expect(res.statusCode).toBe(207);
     const items: { status: number; job?: { id: string } }[] = res.json().items;
     expect(items.map((i) => i.status)).toEqual(jobs.map(() => 202));
     expect(requests.max).toBeGreaterThanOrEqual(1000); // pipelined: not one awaited round trip each
     // Every 202 is in the stream already (the answer waited for each ack).
-    const { state } = await (await jetstreamManager(nc)).streams.info(names.stream);
+    const { state } = await (await jetstreamManager(g.nc)).streams.info(g.names.stream);
     expect(state.messages - before).toBe(1000);
     for (const i of [0, 499, 999]) {
-      const read = await app.inject({ method: "GET", url: `/job/${items[i]!.job!.id}`, headers: auth });
+      const read = await g.app.inject({ method: "GET", url: `/job/${items[i]!.job!.id}`, headers: auth });
       expect(read.json()).toMatchObject({ id: items[i]!.job!.id, status: "queued", params: { a: i, b: 1 } });
     }
   });
 
   it("answers 207 with 503 for each job while NATS is down, then stores them again once it is back", async () => {
     const body = { jobs: [{ type: "sum", params: { a: 1, b: 2 } }, { type: "sum", params: { a: 3, b: 4 } }] };
-    await server.stop();
-    await eventually(async () => expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(503));
-    const refused = await app.inject({ method: "POST", url: "/job/batch", headers: auth, payload: body });
+    await g.server.stop();
+    await eventually(async () => expect((await g.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(503));
+    const refused = await g.app.inject({ method: "POST", url: "/job/batch", headers: auth, payload: body });
     expect(refused.statusCode).toBe(207);
     expect(refused.json().items.map((i: { status: number; error: { type: string } }) => [i.status, i.error.type])).toEqual([
       [503, "/problems/event-not-stored"],
       [503, "/problems/event-not-stored"],
     ]);
 
-    await server.restart();
-    await eventually(async () => expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200), { timeoutMs: 15_000 });
-    const accepted = await app.inject({ method: "POST", url: "/job/batch", headers: auth, payload: body });
+    await g.server.restart();
+    await eventually(async () => expect((await g.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200), { timeoutMs: 15_000 });
+    const accepted = await g.app.inject({ method: "POST", url: "/job/batch", headers: auth, payload: body });
     expect(accepted.json().items.map((i: { status: number }) => i.status)).toEqual([202, 202]);
   });
 });

@@ -1,71 +1,48 @@
-import { jobNames, newJobId, type JobEvent, type JobNames, type JobRequested } from "@jobs/core";
-import {
-  announceJobTypes,
-  connectNats,
-  ensureRunnerConsumer,
-  ensureStream,
-  EventConflictError,
-  EventLog,
-  jetstream,
-  jetstreamManager,
-  openTypesBucket,
-  type NatsConnection,
-} from "@jobs/nats";
-import { pino } from "pino";
+import { newJobId, type JobEvent, type JobRequested } from "@jobs/core";
+import { ensureRunnerConsumer, ensureStream, EventConflictError, EventLog, jetstream, jetstreamManager } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
-import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
-import { buildApp, type App } from "../src/app.ts";
-import { natsAppDeps } from "../src/nats-deps.ts";
-import { SUM } from "./gateway-on-harness.ts";
+import { gatewayOnNats, type GatewayOnNats } from "./gateway-on-harness.ts";
 import { sampleValue } from "./metrics-text.ts";
 
-const log = pino({ level: "silent" });
 const auth = { authorization: "Bearer tok" };
 
 /** GET /metrics wired as main.ts wires it: job events read back from a real stream, the backlog from the runners' consumer. */
 describe("metrics on NATS", () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
-  let app: App;
-  let names: JobNames;
+  let g: GatewayOnNats;
   let events: EventLog;
   /** A job requested before the gateway started: the gateway never saw its request. */
   let older: JobRequested;
-  const controller = new AbortController();
   let n = 0;
   const store = (event: JobEvent, msgId = `${event.jobId}:${event.type}:${++n}`) => events.append(event, msgId);
-  const scrape = async () => (await app.inject({ method: "GET", url: "/metrics" })).body;
+  const scrape = async () => (await g.app.inject({ method: "GET", url: "/metrics" })).body;
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats({ servers: server.url, name: "gateway-test", log });
-    names = jobNames(testPrefix("metrics"));
-    const jsm = await jetstreamManager(nc);
-    await ensureStream(jsm, names);
-    await ensureRunnerConsumer(jsm, names);
-    await announceJobTypes(await openTypesBucket(nc, names), [SUM]);
-    events = new EventLog(jetstream(nc), jsm, names);
-    older = {
-      type: "JobRequested",
-      jobId: newJobId(),
-      time: new Date().toISOString(),
-      data: { app: "alpha", jobType: "sum", params: { a: 1, b: 1 }, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null },
-    };
-    await store(older, `${older.jobId}:requested`);
-    const deps = await natsAppDeps({ nc, names, log, signal: controller.signal, idempotencyTtlMs: 60_000, appendTimeoutMs: 1_000, readinessCacheMs: 0 });
-    app = buildApp({ ...deps, tokens: new Map([["tok", "alpha"]]) });
-    await app.ready();
+    g = await gatewayOnNats({
+      label: "metrics",
+      appendTimeoutMs: 1_000,
+      readinessCacheMs: 0,
+      async beforeApp({ nc, names }) {
+        const jsm = await jetstreamManager(nc);
+        await ensureStream(jsm, names);
+        await ensureRunnerConsumer(jsm, names);
+        events = new EventLog(jetstream(nc), jsm, names);
+        older = {
+          type: "JobRequested",
+          jobId: newJobId(),
+          time: new Date().toISOString(),
+          data: { app: "alpha", jobType: "sum", params: { a: 1, b: 1 }, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null },
+        };
+        await store(older, `${older.jobId}:requested`);
+      },
+    });
   });
   afterAll(async () => {
-    controller.abort();
-    await app?.close();
-    await nc?.close();
-    await server?.dispose();
+    await g?.close();
   });
 
   it("counts what the stream stored: starts, finishes and run times by type, and nothing the stream refused", async () => {
-    const created = await app.inject({ method: "POST", url: "/job", headers: auth, payload: { type: "sum", params: { a: 1, b: 2 } } });
+    const created = await g.app.inject({ method: "POST", url: "/job", headers: auth, payload: { type: "sum", params: { a: 1, b: 2 } } });
     expect(created.statusCode).toBe(202);
     const id: string = created.json().id;
     const t0 = Date.now();
@@ -88,17 +65,17 @@ describe("metrics on NATS", () => {
   });
 
   it("reports the runners' backlog (no runner here: every request is waiting)", async () => {
-    await app.inject({ method: "POST", url: "/job/batch", headers: auth, payload: { jobs: [0, 1, 2].map((a) => ({ type: "sum", params: { a, b: 0 } })) } });
+    await g.app.inject({ method: "POST", url: "/job/batch", headers: auth, payload: { jobs: [0, 1, 2].map((a) => ({ type: "sum", params: { a, b: 0 } })) } });
     // Requested so far: the older job, the one of POST /job and the three of the batch.
     await eventually(async () => expect(sampleValue(await scrape(), "jobs_waiting")).toBe(5));
   });
 
   it("says NaN for the backlog while NATS is down, and counts what is stored after it is back", async () => {
-    await server.stop();
+    await g.server.stop();
     await eventually(async () => expect(sampleValue(await scrape(), "jobs_waiting")).toBeNaN());
-    await server.restart();
+    await g.server.restart();
     // The type of a job whose request it never saw is looked up in the stream.
-    await eventually(async () => expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200), { timeoutMs: 15_000 });
+    await eventually(async () => expect((await g.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200), { timeoutMs: 15_000 });
     await store({ type: "JobStarted", jobId: older.jobId, time: new Date().toISOString(), data: { attempt: 1, runner: "r2" } });
     await eventually(
       async () => {

@@ -1,23 +1,10 @@
 import { evolve, jobNames, newJobId, type JobRequested, type JobStarted, type JobView } from "@jobs/core";
-import {
-  connectNats,
-  ensureStream,
-  EventLog,
-  IndexStore,
-  jetstream,
-  jetstreamManager,
-  openIndexBucket,
-  openViewBucket,
-  ViewStore,
-  type NatsConnection,
-} from "@jobs/nats";
-import { pino } from "pino";
+import { ensureStream, EventLog, IndexStore, jetstream, jetstreamManager, openIndexBucket, openViewBucket, ViewStore } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
+import { testPrefix } from "../../../test/support/nats-server.ts";
 import { NatsJobStore } from "../src/nats-job-store.ts";
 import { EventNotStoredError } from "../src/ports.ts";
-
-const log = pino({ level: "silent" });
+import { natsOnTest, type NatsOnTest } from "./gateway-on-harness.ts";
 
 function request(jobId = newJobId()): JobRequested {
   return {
@@ -29,19 +16,17 @@ function request(jobId = newJobId()): JobRequested {
 }
 
 describe("NatsJobStore against a real nats-server", () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
+  let nats: NatsOnTest;
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connectNats({ servers: server.url, name: "gateway-test", log });
+    nats = await natsOnTest();
   });
   afterAll(async () => {
-    await nc?.close();
-    await server?.dispose();
+    await nats?.close();
   });
 
   async function storeFor(prefix: string, opts: { provision?: boolean; connected?: () => boolean } = {}) {
+    const { nc } = nats;
     const names = jobNames(prefix);
     const jsm = await jetstreamManager(nc);
     if (opts.provision !== false) await ensureStream(jsm, names);

@@ -1,22 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startNatsServer, type NatsServerHandle } from "../../../test/support/nats-server.ts";
+import { describe, expect, it } from "vitest";
 import { failed, progressed, started, succeeded } from "../src/job-events.ts";
 import { JobWriter } from "../src/job-writer.ts";
-import { openHarness, silent, typesOf, type Harness } from "./fixtures/runner-harness.ts";
+import { silent, typesOf, useRunnerHarness, type Harness } from "./fixtures/runner-harness.ts";
 
 /** Conditional writes: a runner never stores a second ending after a cancel, whatever it believed. */
-let server: NatsServerHandle;
+const harness = useRunnerHarness();
 let h: Harness;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-afterAll(async () => {
-  await server?.dispose();
-});
-afterEach(async () => {
-  await h?.close();
-});
 
 const writerFor = (jobId: string, lastSeq = 0) => new JobWriter(h.events, jobId, lastSeq, { giveUp: new AbortController().signal, log: silent });
 const history = async (jobId: string) => typesOf((await h.history(jobId)).map((s) => s.event));
@@ -25,7 +14,7 @@ const cancelEvent = (jobId: string) =>
 
 describe("JobWriter", () => {
   it("drops the runner's ending when the job was cancelled after its start", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const jobId = await h.request("sum", { a: 1, b: 2 });
     const writer = writerFor(jobId);
     expect(await writer.start(started(jobId, 1, "r"))).toBeGreaterThan(0);
@@ -38,7 +27,7 @@ describe("JobWriter", () => {
   });
 
   it("refuses to start a job that changed since it was read", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const jobId = await h.request("sum", { a: 1, b: 2 });
     await h.events.append(cancelEvent(jobId), `${jobId}:cancel`);
     await expect(writerFor(jobId, 0).start(started(jobId, 1, "r"))).rejects.toMatchObject({ name: "EventConflictError" });
@@ -46,7 +35,7 @@ describe("JobWriter", () => {
   });
 
   it("catches up when its view was only stale (an event it did not count) and stores the ending", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const jobId = await h.request("sum", { a: 1, b: 2 });
     const writer = writerFor(jobId);
     await writer.start(started(jobId, 1, "r"));
@@ -59,7 +48,7 @@ describe("JobWriter", () => {
   });
 
   it("treats a retried write that was already stored as done (message id first, then the expectation)", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const jobId = await h.request("sum", { a: 1, b: 2 });
     const first = await writerFor(jobId, 0).start(started(jobId, 1, "r"));
     const again = await writerFor(jobId, 0).start(started(jobId, 1, "r"));

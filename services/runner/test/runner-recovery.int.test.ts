@@ -1,24 +1,14 @@
 import { jetstream, jetstreamManager } from "@jobs/nats";
 import { Type } from "typebox";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
 import { startNatsServer, type NatsServerHandle } from "../../../test/support/nats-server.ts";
 import { defineJobType } from "../src/job-type.ts";
-import { finishOf, openHarness, typesOf, type Harness } from "./fixtures/runner-harness.ts";
+import { finishOf, openHarness, typesOf, useRunnerHarness, type Harness } from "./fixtures/runner-harness.ts";
 
 /** Redeliveries, cancels, shutdowns, crashes and outages: how the runner hands work back and picks it up. */
-let server: NatsServerHandle;
+const harness = useRunnerHarness();
 let h: Harness;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-afterAll(async () => {
-  await server?.dispose();
-});
-afterEach(async () => {
-  await h?.close();
-});
 
 const cancel = (jobId: string) =>
   h.events.append(
@@ -30,7 +20,7 @@ const consumerInfo = async () => (await jetstreamManager(h.nc)).consumers.info(h
 
 describe("runner recovery", () => {
   it("aborts a running job that is cancelled and acks it without a second finish", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const runner = await h.startRunner();
     const jobId = await h.request("countdown", { seconds: 30 });
     await eventually(async () => expect(typesOf((await h.history(jobId)).map((s) => s.event))).toContain("JobStarted"));
@@ -47,7 +37,7 @@ describe("runner recovery", () => {
   });
 
   it("never starts a job cancelled before its first delivery", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const jobId = await h.request("countdown", { seconds: 30 });
     await cancel(jobId);
     const runner = await h.startRunner();
@@ -62,7 +52,7 @@ describe("runner recovery", () => {
   });
 
   it("skips a delayed job that was cancelled before it was due", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     await h.startRunner();
     const jobId = await h.request("sum", { a: 1, b: 1 }, { runAt: new Date(Date.now() + 1_500) });
     await cancel(jobId);
@@ -76,7 +66,7 @@ describe("runner recovery", () => {
   });
 
   it("hands a job of an unknown type back for a runner that knows it", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const old = await h.startRunner();
     const jobId = await h.request("brand-new", { x: 1 });
     await eventually(async () => expect((await consumerInfo()).delivered.consumer_seq).toBeGreaterThanOrEqual(1));
@@ -90,7 +80,7 @@ describe("runner recovery", () => {
   });
 
   it("on shutdown lets short jobs finish and hands long ones to another runner at once, without using up an attempt", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const first = await h.startRunner({ shutdownGraceMs: 500 });
     const short = await h.request("sleep", { ms: 200 });
     // One attempt only: the interrupted attempt must not count, or the handed-back job would fail.
@@ -115,7 +105,7 @@ describe("runner recovery", () => {
   });
 
   it("counts the attempt of a runner that died, from the stream", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const retried = await h.request("sum", { a: 2, b: 2 }, { maxAttempts: 2 });
     const exhausted = await h.request("sum", { a: 3, b: 3 }, { maxAttempts: 1 });
 

@@ -1,9 +1,8 @@
 import { Type } from "typebox";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
-import { startNatsServer, type NatsServerHandle } from "../../../test/support/nats-server.ts";
 import { defineJobType, NonRetryableError } from "../src/job-type.ts";
-import { finishOf, openHarness, typesOf, type Harness } from "./fixtures/runner-harness.ts";
+import { finishOf, typesOf, useRunnerHarness, type Harness } from "./fixtures/runner-harness.ts";
 
 /** Test-only job types: a job that always throws, one that refuses for good, one that records its concurrency. */
 const alwaysFails = defineJobType({
@@ -23,22 +22,12 @@ const refuses = defineJobType({
   },
 });
 
-let server: NatsServerHandle;
+const harness = useRunnerHarness();
 let h: Harness;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-afterAll(async () => {
-  await server?.dispose();
-});
-afterEach(async () => {
-  await h?.close();
-});
 
 describe("runner", () => {
   it("runs a job to JobFinished with its result, events in order", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const runner = await h.startRunner();
     const countdown = await h.request("countdown", { seconds: 1 });
     const fib = await h.request("fibonacci", { n: 90 });
@@ -58,7 +47,7 @@ describe("runner", () => {
   });
 
   it("retries a throwing job with backoff, then fails it after maxAttempts", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     await h.startRunner({ extraTypes: [alwaysFails] });
     const jobId = await h.request("always-fails", {}, { maxAttempts: 3 });
 
@@ -82,7 +71,7 @@ describe("runner", () => {
   });
 
   it("succeeds on a later attempt, and a NonRetryableError ends the job at once", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     await h.startRunner({ extraTypes: [refuses] });
     const flaky = await h.request("flaky", { failAttempts: 1, mode: "throw" }, { maxAttempts: 3 });
     const refused = await h.request("refuses", {}, { maxAttempts: 5 });
@@ -97,7 +86,7 @@ describe("runner", () => {
   });
 
   it("aborts an attempt on timeout (even one that ignores its signal) and retries it", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const runner = await h.startRunner();
     const sleeper = await h.request("sleep", { ms: 60_000 }, { timeoutMs: 300 });
     const hang = await h.request("flaky", { failAttempts: 1, mode: "hang" }, { timeoutMs: 300, maxAttempts: 2 });
@@ -114,14 +103,14 @@ describe("runner", () => {
   });
 
   it("terminates a worker-thread job on timeout", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     await h.startRunner();
     const jobId = await h.request("pi", { digits: 100_000 }, { timeoutMs: 50 });
     expect(finishOf(await h.finished(jobId))).toMatchObject({ outcome: "failed", error: { code: "timeout" } });
   });
 
   it("shares one consumer between runners, never pulling more than it can run", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     const ids: string[] = [];
     for (let i = 0; i < 24; i++) ids.push(await h.request("sleep", { ms: 150 }));
     const r1 = await h.startRunner({ concurrency: 2 });
@@ -149,7 +138,7 @@ describe("runner", () => {
   });
 
   it("delays the start until runAt", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     await h.startRunner();
     const runAt = new Date(Date.now() + 2_000);
     const jobId = await h.request("sum", { a: 2, b: 3 }, { runAt });
@@ -162,7 +151,7 @@ describe("runner", () => {
   });
 
   it("fails a job whose params do not fit, without starting an attempt", async () => {
-    h = await openHarness(server.url);
+    h = await harness.open();
     await h.startRunner();
     const jobId = await h.request("fibonacci", { n: -3 }, { maxAttempts: 3 });
     const events = await h.finished(jobId);
