@@ -1,0 +1,47 @@
+import { now } from "./clock.ts";
+import { runConcurrently, type HttpClient } from "./http-client.ts";
+import { NOOP_JOB } from "./system.ts";
+
+type OnAccepted = (id: string, at: number) => void;
+
+/**
+ * Submits `count` jobs with single `POST /job` calls, `concurrency` in flight; each 202
+ * is reported with the time it arrived. Anything but 202 stops the run: a job that was
+ * not accepted would never complete, and the figures would be wrong.
+ */
+export async function submitSingles(client: HttpClient, count: number, concurrency: number, onAccepted: OnAccepted, body: object = NOOP_JOB): Promise<void> {
+  await runConcurrently(count, concurrency, async () => {
+    const res = await client.request("POST", "/job", body);
+    const at = now();
+    if (res.status !== 202) throw new Error(`POST /job answered ${res.status}: ${res.body.slice(0, 300)}`);
+    onAccepted((JSON.parse(res.body) as { id: string }).id, at);
+  });
+}
+
+interface BatchItem {
+  index: number;
+  status: number;
+  job?: { id: string };
+}
+
+/** The same through `POST /job/batch`, `batchSize` jobs per request, `concurrency` requests in flight. */
+export async function submitBatches(
+  client: HttpClient,
+  count: number,
+  batchSize: number,
+  concurrency: number,
+  onAccepted: OnAccepted,
+  body: object = NOOP_JOB,
+): Promise<void> {
+  const batches = Math.ceil(count / batchSize);
+  await runConcurrently(batches, concurrency, async (i) => {
+    const n = Math.min(batchSize, count - i * batchSize);
+    const res = await client.request("POST", "/job/batch", { jobs: Array.from({ length: n }, () => body) });
+    const at = now();
+    if (res.status !== 207) throw new Error(`POST /job/batch answered ${res.status}: ${res.body.slice(0, 300)}`);
+    for (const item of (JSON.parse(res.body) as { items: BatchItem[] }).items) {
+      if (item.status !== 202 || item.job === undefined) throw new Error(`batch item ${item.index} answered ${item.status}: ${JSON.stringify(item).slice(0, 300)}`);
+      onAccepted(item.job.id, at);
+    }
+  });
+}

@@ -1,0 +1,97 @@
+import { baselineUnavailable, startBullmqSystem } from "./lib/bullmq-system.ts";
+import { Cleanup } from "./lib/cleanup.ts";
+import { now } from "./lib/clock.ts";
+import type { BenchContext } from "./lib/context.ts";
+import { describeMachine, loadAverage } from "./lib/machine.ts";
+import { parseOptions, type BenchOptions, type ScenarioName } from "./lib/options.ts";
+import { startOurSystem } from "./lib/our-system.ts";
+import type { SystemUnderTest } from "./lib/system.ts";
+import { formatRuns, formatTable, type Row } from "./lib/table.ts";
+import { endToEndScenario } from "./scenarios/end-to-end.ts";
+import { ingestScenario } from "./scenarios/ingest.ts";
+import { openLoopScenario } from "./scenarios/open-loop.ts";
+import { scaleOutScenario } from "./scenarios/scale-out.ts";
+import { steadyStateScenario } from "./scenarios/steady-state.ts";
+
+/**
+ * `pnpm bench`: our services and BullMQ, each deployed as separate processes on its own
+ * fresh server, measured by the same client in the same run; one table on stdout,
+ * progress on stderr. See bench/README.md for what each row means.
+ */
+const SCENARIOS: Record<ScenarioName, (ctx: BenchContext) => Promise<Row[]>> = {
+  ingest: ingestScenario,
+  e2e: async (ctx) => [...(await endToEndScenario(ctx, "single")), ...(await endToEndScenario(ctx, "batch"))],
+  "open-loop": openLoopScenario,
+  "scale-out": scaleOutScenario,
+  steady: steadyStateScenario,
+};
+/** These share one long-lived deployment of each system; the others start their own. */
+const COMPARED: readonly ScenarioName[] = ["ingest", "e2e", "open-loop"];
+
+async function main(options: BenchOptions): Promise<number> {
+  const cleanup = new Cleanup();
+  cleanup.installSignalHandlers();
+  const started = now();
+  const log = (m: string) => process.stderr.write(`[bench ${((now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}\n`);
+  const baselineMissing = options.baseline ? baselineUnavailable() : "skipped (--no-baseline)";
+  if (options.baseline && baselineMissing) log(`BullMQ baseline unavailable: ${baselineMissing}`);
+
+  let shared: Promise<SystemUnderTest[]> | null = null;
+  const stopShared: Array<() => Promise<void>> = [];
+  const ctx: BenchContext = {
+    options,
+    cleanup,
+    log,
+    baselineMissing,
+    systems: () =>
+      (shared ??= (async () => {
+        log("starting our deployment: nats-server, gateway, projector, 1 runner");
+        const ours = await startOurSystem({ runners: 1, concurrency: options.concurrency, cpuProfDir: options.cpuProfDir });
+        stopShared.push(cleanup.add("our deployment", () => ours.stop()));
+        if (!ours.batch) log("POST /job/batch is not built yet: its rows say n/a");
+        if (baselineMissing) return [ours];
+        log("starting the BullMQ deployment: redis-server, gateway, 1 worker");
+        const bullmq = await startBullmqSystem({ workers: 1, concurrency: options.concurrency });
+        stopShared.push(cleanup.add("BullMQ deployment", () => bullmq.stop()));
+        return [ours, bullmq];
+      })()),
+  };
+
+  const header = [...describeMachine(), `options: ${options.quick ? "--quick, " : ""}${options.runs} run(s) per scenario and system, RUNNER_CONCURRENCY = worker concurrency = ${options.concurrency}`];
+  const rows: Row[] = [];
+  const failures: string[] = [];
+  try {
+    for (const name of options.scenarios) {
+      if (!COMPARED.includes(name)) {
+        // The comparison is over: free the cores and memory for the deployments to come.
+        for (const stop of stopShared.splice(0)) await stop();
+      }
+      try {
+        rows.push(...(await SCENARIOS[name](ctx)));
+      } catch (err) {
+        failures.push(`${name}: ${(err as Error).stack ?? String(err)}`);
+        log(`scenario ${name} failed: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    await cleanup.runAll();
+  }
+
+  const out = [...header, "", formatTable(rows), ""];
+  const runs = formatRuns(rows);
+  if (runs.length > 0) out.push("every run (the table shows the median):", ...runs.map((r) => `  ${r}`), "");
+  if (baselineMissing) out.push(`BullMQ: ${baselineMissing}`);
+  out.push(`load average at end: ${loadAverage()}; took ${((now() - started) / 1000).toFixed(0)} s`);
+  for (const f of failures) out.push(`FAILED ${f}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+let options: BenchOptions;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(2);
+}
+process.exitCode = await main(options);
