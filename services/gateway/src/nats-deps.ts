@@ -68,7 +68,6 @@ export async function natsAppDeps(o: NatsDepsOptions): Promise<Omit<AppDeps, "to
     readiness: new NatsReadiness({
       connected,
       probeStream: () => probeJsm.streams.info(names.stream),
-      knownTypes: () => types.list().length,
       cacheMs: o.readinessCacheMs,
       onProbeError: (err) => log.warn({ err }, "readiness: stream did not answer"),
     }),

@@ -5,11 +5,6 @@ export interface NatsReadinessOptions {
   connected: () => boolean;
   /** Resolves when the stream answers (e.g. `jsm.streams.info(stream)`), rejects otherwise. */
   probeStream: () => Promise<unknown>;
-  /**
-   * How many job types the gateway knows. Until a runner has announced one, every
-   * POST /job would be a 400, so the gateway does not call itself ready.
-   */
-  knownTypes?: () => number;
   /** How long one answer is reused: probes (load balancers, k8s) may poll hard. */
   cacheMs?: number;
   now?: () => number;
@@ -19,8 +14,7 @@ export interface NatsReadinessOptions {
 type Result = { ready: boolean; reason?: string };
 
 /**
- * Ready when the NATS connection is up, the event stream answers and at least one job
- * type is known. One probe serves
+ * Ready when the NATS connection is up and the event stream answers. One probe serves
  * every /readyz call for `cacheMs` (concurrent calls share the one in flight), so the
  * endpoint stays cheap.
  */
@@ -32,9 +26,6 @@ export class NatsReadiness implements Readiness {
   check(): Promise<Result> {
     const now = (this.opts.now ?? Date.now)();
     if (!this.opts.connected()) return Promise.resolve({ ready: false, reason: "not connected to NATS" });
-    if (this.opts.knownTypes && this.opts.knownTypes() === 0) {
-      return Promise.resolve({ ready: false, reason: "no job types announced yet (no runner has started)" });
-    }
     if (this.cached !== null && now - this.cached.at < (this.opts.cacheMs ?? 1_000)) return this.cached.result;
     const result = this.opts.probeStream().then(
       (): Result => ({ ready: true }),

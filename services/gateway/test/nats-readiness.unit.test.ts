@@ -3,7 +3,7 @@ import { NatsReadiness } from "../src/nats-readiness.ts";
 
 describe("NatsReadiness", () => {
   const setup = () => {
-    const state = { connected: true, probes: 0, fail: false, now: 1_000, types: 5 };
+    const state = { connected: true, probes: 0, fail: false, now: 1_000 };
     const readiness = new NatsReadiness({
       connected: () => state.connected,
       probeStream: async () => {
@@ -11,7 +11,6 @@ describe("NatsReadiness", () => {
         if (state.fail) throw new Error("stream not found");
       },
       now: () => state.now,
-      knownTypes: () => state.types,
     });
     return { state, readiness };
   };
@@ -35,13 +34,5 @@ describe("NatsReadiness", () => {
     state.connected = false;
     expect(await readiness.check()).toEqual({ ready: false, reason: "not connected to NATS" });
     expect(state.probes).toBe(0);
-  });
-
-  it("is not ready until a runner has announced a job type", async () => {
-    const { state, readiness } = setup();
-    state.types = 0;
-    expect(await readiness.check()).toEqual({ ready: false, reason: "no job types announced yet (no runner has started)" });
-    state.types = 1;
-    expect(await readiness.check()).toEqual({ ready: true });
   });
 });
