@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findNatsServerBinary, INSTALL_HINT, isAcceptingConnections, LOCAL_NATS, localNatsArgs, waitUntilAccepting } from "./lib/nats-server.ts";
+import { jobTypesAnnounced } from "./lib/job-types-announced.ts";
 import { formatPrefix } from "./lib/prefix-lines.ts";
 import { parseRunnerReplicas, serviceSpecs, StartError } from "./lib/service-specs.ts";
 import { SupervisedProcess } from "./lib/supervise.ts";
@@ -17,6 +18,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** How long a service gets to finish or hand back its work after SIGTERM. */
 const SERVICE_GRACE_MS = 20_000;
 const NATS_GRACE_MS = 10_000;
+/** How long the gateway waits for the runners' job types before starting anyway. */
+const TYPES_WAIT_MS = 30_000;
 /** Signals closer than this to the first one count as the same signal. */
 const SAME_SIGNAL_MS = 1000;
 
@@ -99,8 +102,16 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   services = serviceSpecs(ROOT, replicas, env).map((spec) => new SupervisedProcess(spec, { log }));
-  log(`starting ${services.map((s) => s.spec.name).join(", ")}`);
-  for (const service of services) service.start();
+  // Runners and projector first; the gateway once a runner has announced its job types, so
+  // that a client posting as soon as /readyz answers 200 never meets "unknown job type".
+  const [gateway, ...others] = services;
+  log(`starting ${others.map((s) => s.spec.name).join(", ")}`);
+  for (const service of others) service.start();
+  const announced = await jobTypesAnnounced(env.NATS_URL!, env.JOBS_PREFIX || "jobs", TYPES_WAIT_MS).catch(() => false);
+  if (stopping) return;
+  if (!announced) log(`no job type announced after ${TYPES_WAIT_MS / 1000} s (are the runners failing? see above): starting the gateway anyway`);
+  log(`starting ${gateway!.spec.name}`);
+  gateway!.start();
 }
 
 main().catch((err: unknown) => {

@@ -4,6 +4,6 @@
  */
 export { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 export type { KV } from "@nats-io/kv";
-export type { NatsConnection } from "@nats-io/transport-node";
+export { connect, type NatsConnection } from "@nats-io/transport-node";
 // For consumers that read the stream themselves (the projector, its rebuild).
 export { DeliverPolicy, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";

@@ -17,5 +17,5 @@ export { EventLog, EventConflictError, lastEventSeq } from "./event-log.ts";
 export { ViewStore, isRevisionConflict, type ViewEntry } from "./view-store.ts";
 export { IndexStore, type IndexHeadEntry, type IndexPageEntry } from "./index-store.ts";
 export { announceJobTypes, JobTypeCatalog } from "./type-registry.ts";
-export { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from "./clients.ts";
+export { connect, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from "./clients.ts";
 export { DeliverPolicy, type ConsumerMessages, type JsMsg } from "./clients.ts";
