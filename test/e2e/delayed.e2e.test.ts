@@ -97,7 +97,9 @@ describe("a delayed job", () => {
     // The server announces each nak: once it has announced this job's, it holds the delay.
     // (It is the only job around, so its nak is the first one; `timeout` fails the wait if none comes.)
     const naks = f.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.${f.names.stream}.${f.names.runnerConsumer}`, { max: 1, timeout: 5_000 });
-    const { id, runAt } = await createDelayed(6_000);
+    // Far enough ahead that a runner kill, a server restart and a new runner's start-up fit
+    // before runAt even on a loaded machine (a new runner process takes seconds to start).
+    const { id, runAt } = await createDelayed(12_000);
     for await (const m of naks) expect((m.json() as { stream_seq: number }).stream_seq).toBe((await jobHistory(f.nc, f.names, id))[0]!.seq);
     // Short requests: while the server restarts, a request must fail fast so that the poll retries.
     const jsm = await jetstreamManager(f.nc, { timeout: 500 });
@@ -112,7 +114,7 @@ describe("a delayed job", () => {
       const info = await jsm.consumers.info(f.names.stream, f.names.runnerConsumer);
       expect(info.num_waiting, "the new runner is pulling").toBeGreaterThan(0);
       expect((await f.api.get("/readyz")).status, "the gateway is back on NATS").toBe(200);
-    }, { timeoutMs: 5_000, intervalMs: 50 });
+    }, { timeoutMs: 10_000, intervalMs: 50 });
     expect(runAt - Date.now(), "the restarts took too long for this test to mean anything").toBeGreaterThan(1_000);
 
     await expectQueuedUntil(id, runAt);
