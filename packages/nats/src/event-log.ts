@@ -63,6 +63,16 @@ export class EventLog {
     return { events, lastEventSeq: lastEventSeq(events) };
   }
 
+  /**
+   * The last event on the job's event subject (null when the job has only its request),
+   * by one direct get: what a runner that starts listening late checks for an ending it
+   * did not hear.
+   */
+  async lastEvent(jobId: string): Promise<StoredEvent | null> {
+    const last = await this.jsm.direct.getMessage(this.names.stream, { last_by_subj: this.names.eventSubject(jobId) });
+    return last === null ? null : { seq: last.seq, event: decodeEvent(last.data) };
+  }
+
   async read(jobId: string): Promise<StoredEvent[]> {
     const request = await this.jsm.direct.getMessage(this.names.stream, { last_by_subj: this.names.requestSubject(jobId) });
     if (request === null) return [];

@@ -3,9 +3,11 @@ import { newJobId, type JobEvent } from "@jobs/core";
 import { jetstream, PROJECTOR_ACK_WAIT_MS } from "@jobs/nats";
 import { eventually } from "../../../test/support/eventually.ts";
 import { startService } from "../../../test/support/services.ts";
+import { startProjector } from "../src/projector.ts";
 import { rebuildView } from "../src/rebuild.ts";
 import { expectConsumerDrained, expectViewsFolded, publishJobs, startHarness, type Harness } from "./harness.ts";
 import { expectIndexMatchesViews } from "./index-check.ts";
+import { jobLife } from "./job-lives.ts";
 
 /** The live projector against a real nats-server: every view equals the fold of its job's events. */
 let h: Harness | undefined;
@@ -25,6 +27,26 @@ describe("projector", () => {
     // Two pages of the listing index, in the stream order of the requests, statuses as the views.
     expect(await expectIndexMatchesViews(harness, ids, { inStreamOrder: true })).toEqual({ copies: 0 });
     expect((await harness.index.head("app"))?.page).toBe(2);
+  });
+
+  it("gathers a flush until it holds flushMaxMessages (or its delay ends), one view write per job, and flushes what waits on stop", async () => {
+    h = await startHarness("gather");
+    const harness = h;
+    // A delay no test waits for: only the count, or stop(), can start these flushes.
+    const options = { flushDelayMs: 600_000, flushMaxMessages: 6 };
+    const projector = startProjector({ nc: harness.nc, names: harness.names, views: harness.views, index: harness.index, history: harness.events, log: harness.log, options });
+    const [whole, waiting] = [newJobId(), newJobId()];
+    for (const event of jobLife(whole, 0)) await harness.append(event); // six events, one at a time
+    await eventually(() => expectViewsFolded(harness, [whole]));
+    expect(projector.totals).toMatchObject({ flushes: 1, messages: 6, written: 1 });
+
+    await harness.append(jobLife(waiting, 0)[0]!);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await harness.views.get(waiting)).toBeNull(); // one event, far from the count: it waits
+    await projector.stop();
+    await expectViewsFolded(harness, [whole, waiting]);
+    await eventually(() => expectConsumerDrained(harness)); // acks are sent, not awaited
+    expect(projector.totals).toMatchObject({ flushes: 2, messages: 7, written: 2 });
   });
 
   it("two projectors sharing the consumer keep one listing index: each job once, statuses as the views", async () => {

@@ -105,9 +105,8 @@ async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDep
     return conclude(msg, await writer.settle(failed(jobId, attempt - 1, error)), log, "");
   }
 
-  // Listen for a cancel before announcing the start, so none falls in between.
   const interrupt = new AbortController();
-  const watch = watchForFinish(deps.nc, deps.names, jobId, () => interrupt.abort(new AttemptAborted("finished", "the job was ended elsewhere")));
+  let watch: { stop(): void } | null = null;
   const onHardStop = () => interrupt.abort(new AttemptAborted("shutdown", "the runner is shutting down"));
   deps.hardStop.addEventListener("abort", onHardStop, { once: true });
   try {
@@ -123,6 +122,12 @@ async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDep
     }
     if (startedSeq === null) return msg.nak();
     log.info("attempt started");
+    // Listens for a cancel only if the attempt is still running a moment later (and then
+    // checks what was stored meanwhile): short jobs pay no subscribe/unsubscribe.
+    watch = watchForFinish(deps.nc, deps.names, jobId, () => interrupt.abort(new AttemptAborted("finished", "the job was ended elsewhere")), {
+      lastEvent: () => deps.events.lastEvent(jobId),
+      log,
+    });
 
     const reporter = new ProgressReporter(
       (percent, message, n) => writer.tryOnce(progressed(jobId, attempt, n, percent, message)),
@@ -133,7 +138,7 @@ async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDep
     await reporter.close(); // progress lands before the finish
     await settleAttempt(msg, { jobId, attempt, lastAttempt }, outcome, writer, log);
   } finally {
-    watch.stop();
+    watch?.stop();
     deps.hardStop.removeEventListener("abort", onHardStop);
   }
 }

@@ -3,6 +3,7 @@ import { Type } from "typebox";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
 import { startNatsServer, type NatsServerHandle } from "../../../test/support/nats-server.ts";
+import { FINISH_WATCH_DELAY_MS } from "../src/finish-watch.ts";
 import { defineJobType } from "../src/job-type.ts";
 import { finishOf, openHarness, typesOf, useRunnerHarness, type Harness } from "./fixtures/runner-harness.ts";
 
@@ -34,6 +35,23 @@ describe("runner recovery", () => {
     expect(events.filter((e) => e.type === "JobFinished")).toHaveLength(1);
     expect(finishOf(events).outcome).toBe("cancelled");
     expect(typesOf(events)).not.toContain("JobAttemptFailed");
+  });
+
+  it("aborts a running job cancelled after its finish watch has started listening", async () => {
+    h = await harness.open();
+    const runner = await h.startRunner();
+    const jobId = await h.request("countdown", { seconds: 30 });
+    await eventually(async () => expect(typesOf((await h.history(jobId)).map((s) => s.event))).toContain("JobStarted"));
+    await new Promise((resolve) => setTimeout(resolve, FINISH_WATCH_DELAY_MS + 300)); // heard by the subscription, not the first read
+    await cancel(jobId);
+
+    await eventually(async () => {
+      expect(runner.busy).toBe(0);
+      expect(await h.ackPending()).toBe(0);
+    });
+    const events = (await h.history(jobId)).map((s) => s.event);
+    expect(events.filter((e) => e.type === "JobFinished")).toHaveLength(1);
+    expect(finishOf(events).outcome).toBe("cancelled");
   });
 
   it("never starts a job cancelled before its first delivery", async () => {
