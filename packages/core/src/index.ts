@@ -1,4 +1,5 @@
 export { jobNames, jobIdFromSubject, type JobNames } from "./names.ts";
+export { messageIds } from "./message-ids.ts";
 export { newJobId, isJobId, JOB_ID_PATTERN } from "./ids.ts";
 export {
   JobEvent,

@@ -1,4 +1,4 @@
-import { evolve, type JobRequested, type JobView } from "@jobs/core";
+import { evolve, messageIds, type JobRequested, type JobView } from "@jobs/core";
 import { ApiError } from "./errors.ts";
 import type { IdempotencyStore, JobStore } from "./ports.ts";
 
@@ -50,12 +50,10 @@ export async function createJob(
   return view !== null ? { status: 200, view } : store(deps.jobs, first);
 }
 
-/** The message id of a job's request event: a repeated publish of it is stored once (JetStream's dedup). */
-export const requestMsgId = (jobId: string): string => `${jobId}:requested`;
 
 async function store(jobs: JobStore, event: JobRequested): Promise<CreatedJob> {
   // Answer only once the event is stored: a 202 means the job exists.
-  const { seq, duplicate } = await jobs.append(event, requestMsgId(event.jobId));
+  const { seq, duplicate } = await jobs.append(event, messageIds.requested(event.jobId));
   const view = evolve(null, { seq, event });
   if (view === null) throw new Error("a JobRequested event folded to no view");
   return { status: duplicate ? 200 : 202, view };

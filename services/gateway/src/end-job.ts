@@ -1,4 +1,4 @@
-import { evolve, isJobId, type JobView } from "@jobs/core";
+import { evolve, isJobId, messageIds, type JobView } from "@jobs/core";
 import { ApiError } from "./errors.ts";
 import type { Decision } from "./job-endings.ts";
 import { EventNotStoredError, JobChangedError, type JobStore } from "./ports.ts";
@@ -38,7 +38,7 @@ export async function endJob(
     const { event } = decision;
     let stored: { seq: number; duplicate: boolean };
     try {
-      stored = await jobs.appendIfUnchanged(event, `${jobId}:${action}`, lastEventSeq);
+      stored = await jobs.appendIfUnchanged(event, action === "cancel" ? messageIds.cancelled(jobId) : messageIds.completed(jobId), lastEventSeq);
     } catch (err) {
       if (err instanceof JobChangedError) continue;
       if (err instanceof EventNotStoredError) throw notConfirmed(action, err);

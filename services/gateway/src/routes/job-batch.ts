@@ -1,8 +1,7 @@
-import { evolve, Job, toJob, type JobRequested } from "@jobs/core";
+import { evolve, Job, messageIds, toJob, type JobRequested } from "@jobs/core";
 import { TypeBoxValidatorCompiler, type FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type, type Static } from "typebox";
 import { checkBatchItem } from "../batch-items.ts";
-import { requestMsgId } from "../create-job.ts";
 import { ApiError, Problem, problemBody, problemResponses } from "../errors.ts";
 import { CreateJobBody } from "../job-request.ts";
 import type { AppendResult, JobStore, JobTypes } from "../ports.ts";
@@ -81,7 +80,7 @@ export const jobBatchRoutes: FastifyPluginAsyncTypebox<JobBatchRoutesDeps> = asy
       const checked = items.map((item, index) => checkBatchItem(item, index, { app: request.appName, types, maxItemBytes }));
 
       const valid = checked.flatMap((c, index) => (c.ok ? [{ index, event: c.event }] : []));
-      const stored = valid.length === 0 ? [] : await jobs.appendMany(valid.map(({ event }) => ({ event, msgId: requestMsgId(event.jobId) })));
+      const stored = valid.length === 0 ? [] : await jobs.appendMany(valid.map(({ event }) => ({ event, msgId: messageIds.requested(event.jobId) })));
 
       const results: BatchItemResult[] = checked.map((c, index) => (c.ok ? { index, status: 0 } : { index, status: c.status, error: c.error }));
       valid.forEach(({ index, event }, k) => (results[index] = storedResult(index, event, stored[k]!)));
