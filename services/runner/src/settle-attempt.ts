@@ -75,11 +75,16 @@ function asJson(result: unknown): unknown {
   return text === undefined ? null : JSON.parse(text);
 }
 
-export async function ack(msg: JsMsg, log: Logger): Promise<void> {
+/**
+ * Acks a job whose ending is stored (or that ended elsewhere). Unconfirmed (`ack`, not
+ * `ackAck`): the ending is already in the stream, so a lost ack costs only a redelivery
+ * after the ack wait, which finds the job final and is acked then. Waiting for the
+ * server's confirmation would hold the job's slot for one more round trip.
+ */
+export function ack(msg: JsMsg, log: Logger): void {
   try {
-    await msg.ackAck();
+    msg.ack();
   } catch (err) {
-    // The outcome is stored: a redelivery finds the job final and acks it then.
-    log.warn({ err }, "ack not confirmed; a redelivery will be skipped");
+    log.warn({ err }, "ack not sent; a redelivery will be skipped");
   }
 }
