@@ -37,6 +37,15 @@ export interface Runner {
   stop(): Promise<void>;
 }
 
+/**
+ * Jobs this short (slot held, round trips included, on average) are fetched ahead: the
+ * pull's round trip would otherwise be a large share of each job. Longer ones are not:
+ * a job parked behind a long one in a busy runner could have run in an idle one.
+ */
+const SHORT_JOB_MS = 100;
+/** The longest a job fetched ahead waits for a slot before it is handed back. */
+const MAX_AHEAD_WAIT_MS = 1_000;
+
 /** Starts consuming the shared runner consumer (the stream and consumer must exist). */
 export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const js = jetstream(deps.nc);
@@ -67,6 +76,11 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     log,
     expiresMs: deps.fetchExpiresMs ?? 5_000,
     stopping: stopping.signal,
+    ahead: {
+      limit: deps.concurrency,
+      shortJobMs: SHORT_JOB_MS,
+      maxWaitMs: Math.min(MAX_AHEAD_WAIT_MS, handlerDeps.heartbeatMs),
+    },
     onMessage: (msg) => slots.run(() => handleJob(msg, handlerDeps)),
   });
   log.info({ concurrency: deps.concurrency, jobTypes: [...registry.keys()] }, "runner started");

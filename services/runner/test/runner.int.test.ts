@@ -127,7 +127,8 @@ describe("runner", () => {
       },
       { timeoutMs: 20_000, intervalMs: 50 },
     );
-    // Delivered but not yet acked never exceeds the two runners' slots: nothing waits in a buffer.
+    // Delivered but not yet acked never exceeds the two runners' slots: jobs this long
+    // are not fetched ahead, so nothing waits in a buffer.
     expect(maxPending).toBeGreaterThan(0);
     expect(maxPending).toBeLessThanOrEqual(4);
     const runnersUsed = new Set<string>();
@@ -135,6 +136,26 @@ describe("runner", () => {
       for (const e of (await h.history(id)).map((s) => s.event)) if (e.type === "JobStarted") runnersUsed.add(e.data.runner);
     }
     expect(runnersUsed).toEqual(new Set([r1.runnerId, r2.runnerId]));
+  });
+
+  it("fetches short jobs ahead, and hands one back to another runner when a long job holds the slot", async () => {
+    h = await harness.open();
+    const a = await h.startRunner({ concurrency: 1 });
+    // A few short jobs tell runner A its jobs are short: it starts fetching one ahead.
+    for (let i = 0; i < 3; i++) await h.finished(await h.request("sum", { a: i, b: 1 }));
+    const long = await h.request("sleep", { ms: 5_000 });
+    await eventually(async () => expect((await h.view(long))?.status).toBe("running"));
+    const parked = await h.request("sum", { a: 40, b: 2 });
+    // A holds the long job and the one it fetched ahead.
+    await eventually(async () => expect(await h.ackPending()).toBe(2), { timeoutMs: 5_000, intervalMs: 20 });
+    const b = await h.startRunner({ concurrency: 1 });
+
+    const parkedEvents = await h.finished(parked, 4_000);
+    expect(parkedEvents.find((e) => e.type === "JobStarted")).toMatchObject({ data: { runner: b.runnerId, attempt: 1 } });
+    expect(finishOf(parkedEvents)).toEqual({ attempt: 1, outcome: "succeeded", result: { value: 42 } });
+    expect((await h.view(long))?.status).toBe("running"); // handed back long before the slot freed
+    const longEvents = await h.finished(long, 10_000);
+    expect(longEvents.find((e) => e.type === "JobStarted")).toMatchObject({ data: { runner: a.runnerId } });
   });
 
   it("delays the start until runAt", async () => {
