@@ -6,6 +6,7 @@ import { startNatsServer, testPrefix, type NatsServerHandle } from "../support/n
 import { startStack, type Stack } from "../support/services.ts";
 import { apiClient } from "../support/http.ts";
 import { eventually } from "../support/eventually.ts";
+import { sampleValue } from "../../services/gateway/test/metrics-text.ts";
 
 /**
  * The whole life of a job through real processes: gateway, projector and runner started
@@ -68,6 +69,17 @@ describe("a job of every built-in type runs to its exact result", () => {
   it("sleep", async () => {
     const job = await runToEnd("sleep", { ms: 0 });
     expect(job.result).toEqual({ ms: 0 });
+  });
+
+  it("metrics: the gateway counts what the projector folded", async () => {
+    await runToEnd("sleep", { ms: 5 });
+    await eventually(async () => {
+      const text = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+      // At least this sleep (other tests of the file may have run more).
+      expect(sampleValue(text, "jobs_started_total", { type: "sleep" })).toBeGreaterThanOrEqual(1);
+      expect(sampleValue(text, "jobs_finished_total", { type: "sleep", outcome: "succeeded" })).toBeGreaterThanOrEqual(1);
+      expect(sampleValue(text, "jobs_run_duration_seconds_count", { type: "sleep" })).toBeGreaterThanOrEqual(1);
+    });
   });
 
   it("countdown: reports progress while it runs, then its result", async () => {

@@ -43,6 +43,11 @@ export interface JobNames {
   indexHeadKey(app: string): string;
   /** Key of page `page` (1, 2, ...) of an application's chain. */
   indexPageKey(app: string, page: number): string;
+  /**
+   * Core NATS subject (outside the stream) where projectors publish what each flush
+   * folded (JobMetricsDelta, job-metrics.ts) and gateways listen for GET /metrics.
+   */
+  readonly metricsSubject: string;
 }
 
 export function jobNames(prefix = "jobs"): JobNames {
@@ -66,6 +71,7 @@ export function jobNames(prefix = "jobs"): JobNames {
     indexBucket: `${prefix}-index`,
     indexHeadKey: (app) => `${app}.head`,
     indexPageKey: (app, page) => `${app}.p.${page}`,
+    metricsSubject: `${prefix}.metrics`,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { JobMetricsDelta } from "@jobs/core";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export interface GatewayMetricsOptions {
@@ -25,8 +26,9 @@ const HTTP_SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
  * - this gateway: jobs_requested_total and jobs_http_*, what this process did itself
  *   (sum them over gateways);
  * - the whole service: jobs_started_total, jobs_finished_total, jobs_attempts_failed_total,
- *   jobs_run_duration_seconds (every gateway sees every event on the stream, so take one
- *   gateway's, or max() over gateways, never sum()) and jobs_waiting.
+ *   jobs_run_duration_seconds (what the projectors folded since this gateway started:
+ *   every gateway hears every projector's counts, so take one gateway's, or max() over
+ *   gateways, never sum()) and jobs_waiting.
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -40,28 +42,28 @@ export class GatewayMetrics {
 
   readonly jobsStarted = new Counter({
     name: "jobs_started_total",
-    help: "Attempts started by runners (JobStarted events this gateway saw on the stream), by job type. Service-wide: do not sum over gateways.",
+    help: "Attempts started by runners (JobStarted events folded by the projectors), by job type. Service-wide: do not sum over gateways.",
     labelNames: ["type"] as const,
     registers: [this.registry],
   });
 
   readonly jobsFinished = new Counter({
     name: "jobs_finished_total",
-    help: "Jobs ended (JobFinished events seen on the stream), by job type and outcome (succeeded, failed, cancelled). Service-wide: do not sum over gateways.",
+    help: "Jobs ended (JobFinished events folded by the projectors), by job type and outcome (succeeded, failed, cancelled). Service-wide: do not sum over gateways.",
     labelNames: ["type", "outcome"] as const,
     registers: [this.registry],
   });
 
   readonly attemptsFailed = new Counter({
     name: "jobs_attempts_failed_total",
-    help: "Failed attempts that will be retried (JobAttemptFailed events seen on the stream), by job type. Service-wide: do not sum over gateways.",
+    help: "Failed attempts that will be retried (JobAttemptFailed events folded by the projectors), by job type. Service-wide: do not sum over gateways.",
     labelNames: ["type"] as const,
     registers: [this.registry],
   });
 
   readonly runSeconds = new Histogram({
     name: "jobs_run_duration_seconds",
-    help: "Run time of a job's last attempt, from its JobStarted to its JobFinished (event times), by job type; for jobs whose start this gateway saw. Service-wide.",
+    help: "Run time of a job's last attempt, from its JobStarted to its JobFinished (event times), by job type, for jobs that finished while running. Service-wide.",
     labelNames: ["type"] as const,
     buckets: RUN_SECONDS_BUCKETS,
     registers: [this.registry],
@@ -98,6 +100,16 @@ export class GatewayMetrics {
         },
       });
     }
+  }
+
+  /** Adds what a projector folded in one flush (see JobMetricsDelta). */
+  addFolded(delta: JobMetricsDelta): void {
+    for (const [type, n] of Object.entries(delta.started)) this.jobsStarted.inc({ type }, n);
+    for (const [type, n] of Object.entries(delta.attemptsFailed)) this.attemptsFailed.inc({ type }, n);
+    for (const [type, outcomes] of Object.entries(delta.finished)) {
+      for (const [outcome, n] of Object.entries(outcomes)) this.jobsFinished.inc({ type, outcome }, n);
+    }
+    for (const [type, runs] of Object.entries(delta.runSeconds)) for (const seconds of runs) this.runSeconds.observe({ type }, seconds);
   }
 
   /** The exposition text for GET /metrics, and its content type. */

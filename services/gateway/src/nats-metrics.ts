@@ -1,16 +1,14 @@
-import type { JobNames } from "@jobs/core";
-import { jetstream, jetstreamManager, type NatsConnection } from "@jobs/nats";
+import { decodeMetricsDelta, type JobNames } from "@jobs/core";
+import { jetstreamManager, type NatsConnection } from "@jobs/nats";
 import type { Logger } from "@jobs/service";
 import { cachedReading } from "./cached-reading.ts";
 import { GatewayMetrics } from "./gateway-metrics.ts";
-import { JobEventMetrics } from "./job-event-metrics.ts";
-import { followStoredEvents, requestedTypeLookup } from "./nats-job-event-feed.ts";
 
 export interface NatsMetricsOptions {
   nc: NatsConnection;
   names: JobNames;
   log: Logger;
-  /** Stops following the stream. */
+  /** Stops listening to the projectors' counts. */
   signal: AbortSignal;
   /** Whether the NATS connection is up now: a scrape during an outage answers NaN at once instead of waiting. */
   connected: () => boolean;
@@ -19,9 +17,12 @@ export interface NatsMetricsOptions {
 }
 
 /**
- * The gateway's metrics fed from NATS: the job events stored in the stream (followed
- * from now on, see followStoredEvents) and the runners' backlog, read from their
- * consumer's info at scrape time with a 1 s timeout and cached for a second.
+ * The gateway's metrics fed from NATS: the job counts the projectors publish after each
+ * flush (names.metricsSubject; what they folded, by type: see JobMetricsDelta), and the
+ * runners' backlog, read from their consumer's info at scrape time with a 1 s timeout
+ * and cached for a second. The counts arrive on a core subscription, which the client
+ * renews after a reconnect; what is published while this gateway is cut off is not
+ * counted here.
  */
 export async function natsGatewayMetrics(o: NatsMetricsOptions): Promise<GatewayMetrics> {
   const { nc, names, log } = o;
@@ -36,16 +37,16 @@ export async function natsGatewayMetrics(o: NatsMetricsOptions): Promise<Gateway
   );
   const metrics = new GatewayMetrics({ processMetrics: true, waitingJobs });
 
-  const jobEvents = new JobEventMetrics(metrics, {
-    lookupType: requestedTypeLookup(jsm, names),
-    onLookupError: (err, jobId) => log.debug({ err, jobId }, "metrics: job type lookup failed; counted as unknown"),
+  const counts = nc.subscribe(names.metricsSubject, {
+    callback: (err, msg) => {
+      if (err !== null) return log.warn({ err }, "metrics: the projectors' counts subscription failed");
+      try {
+        metrics.addFolded(decodeMetricsDelta(msg.data));
+      } catch (decodeErr) {
+        log.warn({ err: decodeErr, subject: msg.subject }, "metrics: a message on the counts subject is not a job metrics delta; ignored");
+      }
+    },
   });
-  void followStoredEvents({
-    js: jetstream(nc),
-    names,
-    signal: o.signal,
-    onEvent: (event) => jobEvents.observe(event),
-    onError: (err) => log.warn({ err }, "metrics: following the event stream failed; resuming"),
-  });
+  o.signal.addEventListener("abort", () => counts.unsubscribe(), { once: true });
   return metrics;
 }

@@ -1,5 +1,5 @@
-import { newJobId, type JobEvent, type JobRequested } from "@jobs/core";
-import { ensureRunnerConsumer, ensureStream, EventConflictError, EventLog, jetstream, jetstreamManager } from "@jobs/nats";
+import { newJobId, type JobEvent, type JobMetricsDelta, type JobRequested } from "@jobs/core";
+import { ensureRunnerConsumer, ensureStream, EventLog, jetstream, jetstreamManager } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
 import { gatewayOnNats, type GatewayOnNats } from "./gateway-on-harness.ts";
@@ -7,15 +7,17 @@ import { sampleValue } from "./metrics-text.ts";
 
 const auth = { authorization: "Bearer tok" };
 
-/** GET /metrics wired as main.ts wires it: job events read back from a real stream, the backlog from the runners' consumer. */
+/** GET /metrics wired as main.ts wires it: the projectors' counts from NATS, the backlog from the runners' consumer. */
 describe("metrics on NATS", () => {
   let g: GatewayOnNats;
   let events: EventLog;
-  /** A job requested before the gateway started: the gateway never saw its request. */
+  /** A job requested before the gateway started: in the backlog, not in jobs_requested_total. */
   let older: JobRequested;
   let n = 0;
   const store = (event: JobEvent, msgId = `${event.jobId}:${event.type}:${++n}`) => events.append(event, msgId);
   const scrape = async () => (await g.app.inject({ method: "GET", url: "/metrics" })).body;
+  /** What a projector publishes after a flush. */
+  const publishDelta = (delta: JobMetricsDelta) => g.nc.publish(g.names.metricsSubject, JSON.stringify(delta));
 
   beforeAll(async () => {
     g = await gatewayOnNats({
@@ -41,26 +43,24 @@ describe("metrics on NATS", () => {
     await g?.close();
   });
 
-  it("counts what the stream stored: starts, finishes and run times by type, and nothing the stream refused", async () => {
+  it("counts what the projectors publish, and ignores what is not a count", async () => {
     const created = await g.app.inject({ method: "POST", url: "/job", headers: auth, payload: { type: "sum", params: { a: 1, b: 2 } } });
     expect(created.statusCode).toBe(202);
-    const id: string = created.json().id;
-    const t0 = Date.now();
-    const started: JobEvent = { type: "JobStarted", jobId: id, time: new Date(t0).toISOString(), data: { attempt: 1, runner: "r1" } };
-    await store(started, `${id}:started:1`);
-    await store(started, `${id}:started:1`); // a retried publish: JetStream keeps one
-    // A cancel that lost its race (expected no event after the request): refused, so never a finish.
-    const lostCancel: JobEvent = { type: "JobFinished", jobId: id, time: new Date(t0).toISOString(), data: { attempt: 0, outcome: "cancelled" } };
-    await expect(events.append(lostCancel, `${id}:cancel`, { expectLastEventSeq: 0 })).rejects.toBeInstanceOf(EventConflictError);
-    await store({ type: "JobFinished", jobId: id, time: new Date(t0 + 1_200).toISOString(), data: { attempt: 1, outcome: "succeeded", result: { value: 3 } } });
+    g.nc.publish(g.names.metricsSubject, "{ not json");
+    g.nc.publish(g.names.metricsSubject, JSON.stringify({ started: { sum: -1 } }));
+    publishDelta({ started: { sum: 1 }, attemptsFailed: {}, finished: { sum: { succeeded: 1 } }, runSeconds: { sum: [1.2] } });
+    publishDelta({ started: { pi: 2 }, attemptsFailed: { pi: 1 }, finished: {}, runSeconds: {} });
 
     await eventually(async () => {
       const text = await scrape();
       expect(sampleValue(text, "jobs_requested_total", { type: "sum" })).toBe(1);
       expect(sampleValue(text, "jobs_started_total", { type: "sum" })).toBe(1);
+      expect(sampleValue(text, "jobs_started_total", { type: "pi" })).toBe(2);
+      expect(sampleValue(text, "jobs_attempts_failed_total", { type: "pi" })).toBe(1);
       expect(sampleValue(text, "jobs_finished_total", { type: "sum", outcome: "succeeded" })).toBe(1);
       expect(sampleValue(text, "jobs_finished_total", { type: "sum", outcome: "cancelled" })).toBeUndefined();
       expect(sampleValue(text, "jobs_run_duration_seconds_sum", { type: "sum" })).toBeCloseTo(1.2);
+      expect(sampleValue(text, "jobs_run_duration_seconds_count", { type: "sum" })).toBe(1);
     });
   });
 
@@ -70,20 +70,21 @@ describe("metrics on NATS", () => {
     await eventually(async () => expect(sampleValue(await scrape(), "jobs_waiting")).toBe(5));
   });
 
-  it("says NaN for the backlog while NATS is down, and counts what is stored after it is back", async () => {
+  it("says NaN for the backlog while NATS is down, and counts again after it is back", async () => {
     await g.server.stop();
     await eventually(async () => expect(sampleValue(await scrape(), "jobs_waiting")).toBeNaN());
     await g.server.restart();
-    // The type of a job whose request it never saw is looked up in the stream.
     await eventually(async () => expect((await g.app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200), { timeoutMs: 15_000 });
-    await store({ type: "JobStarted", jobId: older.jobId, time: new Date().toISOString(), data: { attempt: 1, runner: "r2" } });
+    // The client renews the subscription after the reconnect: counts published now arrive.
     await eventually(
       async () => {
+        publishDelta({ started: { sum: 1 }, attemptsFailed: {}, finished: {}, runSeconds: {} });
+        await g.nc.flush();
         const text = await scrape();
-        expect(sampleValue(text, "jobs_started_total", { type: "sum" })).toBe(2);
+        expect(sampleValue(text, "jobs_started_total", { type: "sum" })).toBeGreaterThanOrEqual(2);
         expect(sampleValue(text, "jobs_waiting")).toBe(5);
       },
-      { timeoutMs: 15_000 },
+      { timeoutMs: 15_000, intervalMs: 250 },
     );
   });
 });

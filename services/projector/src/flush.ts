@@ -1,4 +1,4 @@
-import { decodeEvent, type StoredEvent } from "@jobs/core";
+import { decodeEvent, type JobView, type StoredEvent } from "@jobs/core";
 import type { Logger } from "@jobs/service";
 import { isRevisionConflict } from "@jobs/nats";
 import type { IndexApplied, IndexChange } from "./index-writer.ts";
@@ -27,6 +27,11 @@ export interface FlushDeps {
   writeConcurrency: number;
   /** Delay before a nak'ed event comes back, so a failing KV is not hammered. */
   nakDelayMs: number;
+  /**
+   * Called for each view written, with the view it replaced. Writes compare revisions,
+   * so the written views of one job form a single chain, whichever projector wrote them.
+   */
+  onWritten?(base: JobView | null, view: JobView): void;
 }
 
 export interface FlushStats {
@@ -90,7 +95,10 @@ export async function flushBatch(batch: readonly InboundMessage[], deps: FlushDe
         stats.poison += items.length;
       } else {
         stats[outcome.kind]++;
-        if (outcome.kind === "written") deps.log.debug({ jobId, seq: outcome.view.seq, status: outcome.view.status }, "view written");
+        if (outcome.kind === "written") {
+          deps.log.debug({ jobId, seq: outcome.view.seq, status: outcome.view.status }, "view written");
+          deps.onWritten?.(outcome.base, outcome.view);
+        }
         if (outcome.resynced) {
           stats.resynced++;
           deps.log.info({ jobId, seqs: items.map((i) => i.msg.seq) }, "events not foldable in order (redelivered, overtaken or changing nothing): view refolded from the stream");
@@ -130,7 +138,7 @@ async function finishJob(
   if (plan.kind !== "write") return plan;
   if (indexed.failed.has(jobId)) throw indexed.failed.get(jobId);
   try {
-    return { kind: "written", view: await commitPlan(plan, indexed.placed.get(jobId), deps), resynced: plan.resynced };
+    return { kind: "written", view: await commitPlan(plan, indexed.placed.get(jobId), deps), base: plan.base, resynced: plan.resynced };
   } catch (err) {
     if (!isRevisionConflict(err)) throw err;
     return projectJob(jobId, events, deps, { firstTry: false, placedOn: indexed.placed.get(jobId) });

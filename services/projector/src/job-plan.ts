@@ -10,6 +10,9 @@ export type JobPlan =
   | {
       kind: "write";
       next: JobView;
+      /** The view `next` replaces (null: none yet). */
+      base: JobView | null;
+
       /** The revision the view was read at (null: create it). */
       revision: number | null;
       /** What its application's listing index must record first; null when nothing. */
@@ -53,7 +56,7 @@ export async function planJob(jobId: string, events: readonly StoredEvent[], dep
   if (next === null) return { kind: "unchanged", resynced };
   const index = indexChangeOf(base, next, requestSeqOf(events) !== undefined, requestSeq, opts.placedOn);
   if (next === base && index === null) return { kind: "unchanged", resynced };
-  return { kind: "write", next, revision: current?.revision ?? null, index, resynced };
+  return { kind: "write", next, base, revision: current?.revision ?? null, index, resynced };
 }
 
 export interface PlanOptions {

@@ -17,7 +17,8 @@ export interface HistoryPort {
 }
 
 export type ProjectionOutcome =
-  | { kind: "written"; view: JobView; resynced: boolean }
+  /** `base`: the view that `view` replaced (null: it was created). */
+  | { kind: "written"; view: JobView; base: JobView | null; resynced: boolean }
   | { kind: "unchanged"; resynced: boolean }
   /** Nothing to fold into: the stream holds no JobRequested for the job, or its history does not decode. */
   | { kind: "orphan"; reason: string };
@@ -64,7 +65,7 @@ export async function projectJob(jobId: string, events: readonly StoredEvent[], 
     placedOn = (await placeOne(plan.index, deps.index)) ?? placedOn;
     try {
       const view = await commitPlan(plan, placedOn, deps);
-      return { kind: "written", view, resynced: plan.resynced };
+      return { kind: "written", view, base: plan.base, resynced: plan.resynced };
     } catch (err) {
       if (!isRevisionConflict(err) || conflicts >= MAX_CONFLICTS) throw err;
       firstTry = false;

@@ -1,8 +1,8 @@
 import type { JsMsg, NatsConnection } from "@jobs/nats";
-import type { JobNames } from "@jobs/core";
+import { JobMetricsTally, type JobMetricsDelta, type JobNames } from "@jobs/core";
 import type { Logger } from "@jobs/service";
 import { consumeUntilAborted } from "./consume-loop.ts";
-import { flushBatch, type FlushStats } from "./flush.ts";
+import { flushBatch, type FlushDeps, type FlushStats } from "./flush.ts";
 import type { IndexPort } from "./index-pages.ts";
 import { IndexWriter, type IndexWriterStats } from "./index-writer.ts";
 import type { HistoryPort, ViewPort } from "./job-projection.ts";
@@ -80,7 +80,16 @@ export function startProjector(deps: ProjectorDeps): Projector {
   const { log } = deps;
   const controller = new AbortController();
   const index = new IndexWriter(deps.index);
-  const flushDeps = { ...options, views: deps.views, history: deps.history, index, cache: new ViewCache(options.cacheSize), log };
+  const tally = new JobMetricsTally();
+  const flushDeps: FlushDeps = {
+    ...options,
+    views: deps.views,
+    history: deps.history,
+    index,
+    cache: new ViewCache(options.cacheSize),
+    log,
+    onWritten: (base, view) => tally.count(base, view),
+  };
   const totals: ProjectorTotals = { flushes: 0, messages: 0, jobs: 0, written: 0, unchanged: 0, resynced: 0, poison: 0, handedBack: 0 };
   const buffer: JsMsg[] = [];
   /** When the oldest message in the buffer arrived. */
@@ -91,11 +100,22 @@ export function startProjector(deps: ProjectorDeps): Projector {
   const flushOnce = async (batch: JsMsg[]) => {
     try {
       const stats = await flushBatch(batch, flushDeps);
+      publishMetrics(tally.take());
       totals.flushes++;
       for (const key of Object.keys(stats) as (keyof FlushStats)[]) totals[key] += stats[key];
     } catch (err) {
       // flushBatch settles every message itself; this is a bug guard. Unsettled messages come back after ack_wait.
       log.error({ err, messages: batch.length }, "flush failed");
+    }
+  };
+  // Counted once the views hold the events; fire and forget: a gateway that misses one
+  // (it was disconnected) under-counts, and nothing else depends on it.
+  const publishMetrics = (delta: JobMetricsDelta | null) => {
+    if (delta === null) return;
+    try {
+      deps.nc.publish(deps.names.metricsSubject, JSON.stringify(delta));
+    } catch (err) {
+      log.debug({ err }, "job metrics not published");
     }
   };
   const startFlush = () => {

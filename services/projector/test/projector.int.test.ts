@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { newJobId, type JobEvent } from "@jobs/core";
+import { decodeMetricsDelta, newJobId, type JobEvent } from "@jobs/core";
 import { jetstream, PROJECTOR_ACK_WAIT_MS } from "@jobs/nats";
 import { eventually } from "../../../test/support/eventually.ts";
 import { startService } from "../../../test/support/services.ts";
@@ -9,6 +9,39 @@ import { expectConsumerDrained, expectViewsFolded, publishJobs, startHarness, ty
 import { expectIndexMatchesViews } from "./index-check.ts";
 import { jobLife } from "./job-lives.ts";
 
+/** What the projectors published on the metrics subject, added up (every job is of type sum). */
+function countPublishedMetrics(harness: Harness) {
+  const total = { started: 0, attemptsFailed: 0, finished: {} as Record<string, number>, runs: 0, runSeconds: 0, otherTypes: 0 };
+  harness.nc.subscribe(harness.names.metricsSubject, {
+    callback: (_err, msg) => {
+      const delta = decodeMetricsDelta(msg.data);
+      const types = new Set([...Object.keys(delta.started), ...Object.keys(delta.attemptsFailed), ...Object.keys(delta.finished), ...Object.keys(delta.runSeconds)]);
+      total.otherTypes += [...types].filter((t) => t !== "sum").length;
+      total.started += delta.started.sum ?? 0;
+      total.attemptsFailed += delta.attemptsFailed.sum ?? 0;
+      for (const [outcome, n] of Object.entries(delta.finished.sum ?? {})) total.finished[outcome] = (total.finished[outcome] ?? 0) + n;
+      total.runs += delta.runSeconds.sum?.length ?? 0;
+      total.runSeconds += (delta.runSeconds.sum ?? []).reduce((a, b) => a + b, 0);
+    },
+  });
+  return () => ({ ...total, runSeconds: Math.round(total.runSeconds * 1000) / 1000 });
+}
+
+/**
+ * publishJobs(300): 75 jobs of each shape in job-lives.ts. Starts 75 + 150 + 75, one failed
+ * attempt each in shape 1, finishes by outcome, run times for the 225 jobs that finished
+ * while running: 4 ms (shape 0), 2 ms (shape 1: its second attempt), 2 ms (shape 2).
+ * The duplicated events count nothing.
+ */
+const METRICS_OF_300_JOBS = {
+  started: 300,
+  attemptsFailed: 75,
+  finished: { succeeded: 150, failed: 75, cancelled: 75 },
+  runs: 225,
+  runSeconds: 0.6,
+  otherTypes: 0,
+};
+
 /** The live projector against a real nats-server: every view equals the fold of its job's events. */
 let h: Harness | undefined;
 afterEach(async () => {
@@ -17,13 +50,15 @@ afterEach(async () => {
 });
 
 describe("projector", () => {
-  it("folds interleaved jobs, duplicates included, into exactly the fold of each job's events", async () => {
+  it("folds interleaved jobs, duplicates included, into exactly the fold of each job's events, and counts them once", async () => {
     h = await startHarness("proj");
     const harness = h;
+    const counted = countPublishedMetrics(harness);
     harness.startProjector();
     const ids = await publishJobs(harness, 300);
     await eventually(() => expectViewsFolded(harness, ids), { timeoutMs: 20_000, intervalMs: 200 });
     await eventually(() => expectConsumerDrained(harness));
+    await eventually(() => expect(counted()).toEqual(METRICS_OF_300_JOBS));
     // Two pages of the listing index, in the stream order of the requests, statuses as the views.
     expect(await expectIndexMatchesViews(harness, ids, { inStreamOrder: true })).toEqual({ copies: 0 });
     expect((await harness.index.head("app"))?.page).toBe(2);
@@ -52,10 +87,16 @@ describe("projector", () => {
   it("two projectors sharing the consumer keep one listing index: each job once, statuses as the views", async () => {
     h = await startHarness("two");
     const harness = h;
+    const counted = countPublishedMetrics(harness);
     const [a, b] = [harness.startProjector(), harness.startProjector()];
     const ids = await publishJobs(harness, 700);
     await eventually(() => expectViewsFolded(harness, ids), { timeoutMs: 30_000, intervalMs: 200 });
     await eventually(() => expectConsumerDrained(harness));
+    // Each projector publishes what it wrote: together, every job once. A finish folded
+    // before its start (the two share a job's events) has no run time: nearly all do.
+    await eventually(() => expect(counted()).toMatchObject({ started: 700, attemptsFailed: 175, finished: { succeeded: 350, failed: 175, cancelled: 175 } }));
+    expect(counted().runs).toBeGreaterThan(500);
+    expect(counted().runs).toBeLessThanOrEqual(525);
     expect(await expectIndexMatchesViews(harness, ids)).toEqual({ copies: 0 });
     expect(a.totals.messages).toBeGreaterThan(0);
     expect(b.totals.messages).toBeGreaterThan(0);
