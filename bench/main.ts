@@ -5,6 +5,7 @@ import type { BenchContext } from "./lib/context.ts";
 import { describeMachine, loadAverage } from "./lib/machine.ts";
 import { parseOptions, type BenchOptions, type ScenarioName } from "./lib/options.ts";
 import { startOurSystem } from "./lib/our-system.ts";
+import { warmUp } from "./lib/warm-up.ts";
 import type { SystemUnderTest } from "./lib/system.ts";
 import { formatRuns, formatTable, type Row } from "./lib/table.ts";
 import { endToEndScenario } from "./scenarios/end-to-end.ts";
@@ -49,10 +50,14 @@ async function main(options: BenchOptions): Promise<number> {
         const ours = await startOurSystem({ runners: 1, concurrency: options.concurrency, cpuProfDir: options.cpuProfDir });
         stopShared.push(cleanup.add("our deployment", () => ours.stop()));
         if (!ours.batch) log("POST /job/batch is not built yet: its rows say n/a");
+        log("warming up our deployment (untimed POST /job burst)");
+        await warmUp(ours, options.quick ? 1 : 3);
         if (baselineMissing) return [ours];
         log("starting the BullMQ deployment: redis-server, gateway, 1 worker");
         const bullmq = await startBullmqSystem({ workers: 1, concurrency: options.concurrency });
         stopShared.push(cleanup.add("BullMQ deployment", () => bullmq.stop()));
+        log("warming up the BullMQ deployment (untimed POST /job burst)");
+        await warmUp(bullmq, options.quick ? 1 : 3);
         return [ours, bullmq];
       })()),
   };
