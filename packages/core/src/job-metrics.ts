@@ -45,7 +45,7 @@ export function decodeMetricsDelta(data: Uint8Array): JobMetricsDelta {
  *   interrupted, or lost with a crashed runner);
  * - finished: the step to a final status, with its outcome;
  * - runSeconds: for a job that succeeded or failed after starting an attempt, its last
- *   attempt's start to the finish (event times).
+ *   attempt's start to the finish (event times), once both are in its view.
  */
 export class JobMetricsTally {
   private delta = emptyDelta();
@@ -59,10 +59,11 @@ export class JobMetricsTally {
     if (failed > 0) this.add(this.delta.attemptsFailed, type, failed);
     if (isFinal(view.status) && (base === null || !isFinal(base.status))) {
       this.add((this.delta.finished[type] ??= record()), view.status, 1);
-      if (view.status !== "cancelled" && view.startedAt !== null && view.finishedAt !== null) {
-        const seconds = Math.max(0, Date.parse(view.finishedAt) - Date.parse(view.startedAt)) / 1000;
-        (this.delta.runSeconds[type] ??= []).push(seconds);
-      }
+    }
+    const seconds = runSeconds(view);
+    if (seconds !== null && (base === null || runSeconds(base) === null)) {
+      (this.delta.runSeconds[type] ??= []).push(seconds);
+      this.empty = false;
     }
   }
 
@@ -79,6 +80,18 @@ export class JobMetricsTally {
     counts[key] = (counts[key] ?? 0) + n;
     this.empty = false;
   }
+}
+
+/**
+ * The run time of a job that succeeded or failed after starting an attempt: from its
+ * last attempt's start to its finish. Null before that is known: counted on the write
+ * where it first is (the finishing write, or the later one that folds a start the
+ * finishing write had not seen yet).
+ */
+function runSeconds(view: JobView): number | null {
+  if (view.status !== "succeeded" && view.status !== "failed") return null;
+  if (view.startedAt === null || view.finishedAt === null) return null;
+  return Math.max(0, Date.parse(view.finishedAt) - Date.parse(view.startedAt)) / 1000;
 }
 
 /**

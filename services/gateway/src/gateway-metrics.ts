@@ -63,7 +63,7 @@ export class GatewayMetrics {
 
   readonly runSeconds = new Histogram({
     name: "jobs_run_duration_seconds",
-    help: "Run time of a job's last attempt, from its JobStarted to its JobFinished (event times), by job type, for jobs that finished while running. Service-wide.",
+    help: "Run time of a job's last attempt, from its JobStarted to its JobFinished (event times), by job type, for jobs that succeeded or failed after starting an attempt. Service-wide.",
     labelNames: ["type"] as const,
     buckets: RUN_SECONDS_BUCKETS,
     registers: [this.registry],
