@@ -10,8 +10,10 @@ WORKDIR /app
 RUN chown node:node /app
 USER node
 
-# Dependencies from the lockfile alone, so this layer is rebuilt only when it changes.
+# Dependencies from the lockfile alone, so this layer is rebuilt only when it changes
+# (with the patches pnpm applies to some of them: pnpm fetch refuses to run without).
 COPY --chown=node:node pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY --chown=node:node patches ./patches
 RUN pnpm fetch
 
 COPY --chown=node:node . .
