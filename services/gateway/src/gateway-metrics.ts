@@ -42,21 +42,21 @@ export class GatewayMetrics {
 
   readonly jobsStarted = new Counter({
     name: "jobs_started_total",
-    help: "Attempts started by runners (JobStarted events folded by the projectors), by job type. Service-wide: do not sum over gateways.",
+    help: "Attempts started by runners, as the projectors' views show them, by job type. Service-wide: do not sum over gateways.",
     labelNames: ["type"] as const,
     registers: [this.registry],
   });
 
   readonly jobsFinished = new Counter({
     name: "jobs_finished_total",
-    help: "Jobs ended (JobFinished events folded by the projectors), by job type and outcome (succeeded, failed, cancelled). Service-wide: do not sum over gateways.",
+    help: "Jobs that reached a final status in the projectors' views, by job type and outcome (succeeded, failed, cancelled). Service-wide: do not sum over gateways.",
     labelNames: ["type", "outcome"] as const,
     registers: [this.registry],
   });
 
   readonly attemptsFailed = new Counter({
     name: "jobs_attempts_failed_total",
-    help: "Failed attempts that will be retried (JobAttemptFailed events folded by the projectors), by job type. Service-wide: do not sum over gateways.",
+    help: "Attempts that ended without ending their job (failed and retried, interrupted by a runner's shutdown, or lost with a crashed runner), by job type. Service-wide: do not sum over gateways.",
     labelNames: ["type"] as const,
     registers: [this.registry],
   });

@@ -12,7 +12,6 @@ export type JobPlan =
       next: JobView;
       /** The view `next` replaces (null: none yet). */
       base: JobView | null;
-
       /** The revision the view was read at (null: create it). */
       revision: number | null;
       /** What its application's listing index must record first; null when nothing. */
