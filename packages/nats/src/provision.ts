@@ -61,7 +61,7 @@ export async function ensureStream(jsm: JetStreamManager, names: JobNames): Prom
     }
   } catch (err) {
     if (!isNotFound(err)) throw err;
-    await jsm.streams.add(wanted);
+    await createdDespiteRace(() => jsm.streams.add(wanted));
   }
 }
 
@@ -112,7 +112,7 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Par
 
 export async function openViewBucket(nc: NatsConnection, names: JobNames): Promise<KV> {
   // history 1: the bucket is a derived view; the stream is the history.
-  return new Kvm(nc).create(names.viewBucket, { history: 1, storage: StorageType.File, allow_direct: true });
+  return createdDespiteRace(() => new Kvm(nc).create(names.viewBucket, { history: 1, storage: StorageType.File, allow_direct: true }));
 }
 
 /** How long an Idempotency-Key is remembered when the gateway is not told otherwise. */
@@ -127,7 +127,9 @@ export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
  */
 export async function openIdempotencyBucket(nc: NatsConnection, names: JobNames, opts: { ttlMs?: number } = {}): Promise<KV> {
   const ttlMs = opts.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
-  const kv = await new Kvm(nc).create(names.idempotencyBucket, { history: 1, storage: StorageType.File, ttl: ttlMs, allow_direct: false });
+  const kv = await createdDespiteRace(() =>
+    new Kvm(nc).create(names.idempotencyBucket, { history: 1, storage: StorageType.File, ttl: ttlMs, allow_direct: false }),
+  );
   const jsm = await jetstreamManager(nc);
   const stream = `KV_${names.idempotencyBucket}`;
   const { config } = await jsm.streams.info(stream);
@@ -140,7 +142,7 @@ export async function openIdempotencyBucket(nc: NatsConnection, names: JobNames,
 }
 
 export async function openTypesBucket(nc: NatsConnection, names: JobNames): Promise<KV> {
-  return new Kvm(nc).create(names.typesBucket, { history: 1, storage: StorageType.File });
+  return createdDespiteRace(() => new Kvm(nc).create(names.typesBucket, { history: 1, storage: StorageType.File }));
 }
 
 /**
@@ -150,7 +152,34 @@ export async function openTypesBucket(nc: NatsConnection, names: JobNames): Prom
  * which only the stream leader promises.
  */
 export async function openIndexBucket(nc: NatsConnection, names: JobNames): Promise<KV> {
-  return new Kvm(nc).create(names.indexBucket, { history: 1, storage: StorageType.File, allow_direct: false });
+  return createdDespiteRace(() => new Kvm(nc).create(names.indexBucket, { history: 1, storage: StorageType.File, allow_direct: false }));
+}
+
+/**
+ * Creates a stream or bucket that another process may be creating at this very moment
+ * (replicas starting together: docker-compose's three runners, `pnpm start`). While the
+ * other creation is under way the server can answer "subjects overlap with an existing
+ * stream" (or "name already in use"); a moment later the same call finds the stream
+ * made and succeeds. Retried on those two answers only, a few times.
+ */
+async function createdDespiteRace<T>(create: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await create();
+    } catch (err) {
+      if (attempt >= CREATE_ATTEMPTS || !isCreationRace(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt + Math.random() * 25));
+    }
+  }
+}
+
+const CREATE_ATTEMPTS = 6;
+/** JetStream's err_code for "subjects overlap with an existing stream" and "stream name already in use". */
+const CREATION_RACE_CODES = new Set([10065, 10058]);
+
+function isCreationRace(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "number" && CREATION_RACE_CODES.has(code);
 }
 
 export function isNotFound(err: unknown): boolean {
