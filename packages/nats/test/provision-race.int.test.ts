@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { jobNames } from "@jobs/core";
 import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
-import { ensureStream, openIdempotencyBucket, openIndexBucket, openTypesBucket, openViewBucket } from "../src/provision.ts";
+import { ensureProjectorConsumer, ensureRunnerConsumer, ensureStream, openIdempotencyBucket, openIndexBucket, openTypesBucket, openViewBucket } from "../src/provision.ts";
 
 /**
  * Replicas started together (docker-compose's three runners, `pnpm start`) create the
@@ -24,12 +24,15 @@ afterAll(async () => {
 });
 
 describe("provisioning by processes starting at once", () => {
-  it.each(Array.from({ length: 20 }, (_, i) => i + 1))("creates the stream and every bucket once, and each process gets them (round %i)", async (round) => {
+  it.each(Array.from({ length: 20 }, (_, i) => i + 1))("creates the stream, both consumers and every bucket once, and each process gets them (round %i)", async (round) => {
     const names = jobNames(testPrefix(`race${round}`));
     const outcomes = await Promise.allSettled(
       connections.map(async (nc) => {
-        await ensureStream(await jetstreamManager(nc), names);
-        await Promise.all([openViewBucket(nc, names), openTypesBucket(nc, names), openIndexBucket(nc, names), openIdempotencyBucket(nc, names)]);
+        const jsm = await jetstreamManager(nc);
+        await ensureStream(jsm, names);
+        await Promise.all([
+          ensureRunnerConsumer(jsm, names),
+          ensureProjectorConsumer(jsm, names),openViewBucket(nc, names), openTypesBucket(nc, names), openIndexBucket(nc, names), openIdempotencyBucket(nc, names)]);
       }),
     );
     const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [String(o.reason)] : []));
