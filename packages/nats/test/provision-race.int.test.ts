@@ -32,7 +32,12 @@ describe("provisioning by processes starting at once", () => {
         await ensureStream(jsm, names);
         await Promise.all([
           ensureRunnerConsumer(jsm, names),
-          ensureProjectorConsumer(jsm, names),openViewBucket(nc, names), openTypesBucket(nc, names), openIndexBucket(nc, names), openIdempotencyBucket(nc, names)]);
+          ensureProjectorConsumer(jsm, names),
+          openViewBucket(nc, names),
+          openTypesBucket(nc, names),
+          openIndexBucket(nc, names),
+          openIdempotencyBucket(nc, names),
+        ]);
       }),
     );
     const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [String(o.reason)] : []));
