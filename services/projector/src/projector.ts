@@ -73,7 +73,9 @@ export interface Projector {
  * they arrive and flushed one flush at a time, `flushDelayMs` after the first of them
  * arrived or as soon as `flushMaxMessages` are waiting, whichever comes first: a job's
  * events that arrive close together share a flush (one KV write per job, not per event),
- * and under load a flush holds everything that arrived during the previous one.
+ * and under load a flush holds everything that arrived during the previous one. After each
+ * flush it publishes what its view writes added to the job counts (names.metricsSubject),
+ * which the gateways serve at /metrics.
  */
 export function startProjector(deps: ProjectorDeps): Projector {
   const options = { ...DEFAULT_PROJECTOR_OPTIONS, ...deps.options };

@@ -12,7 +12,7 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{ metrics: GatewayMetrics 
         summary: "Prometheus metrics",
         description:
           "Jobs created by this gateway (jobs_requested_total), started, finished and retried jobs and their run times as the " +
-          "event stream shows them (service-wide), jobs waiting for a runner, HTTP requests by route and status, and the " +
+          "projectors fold them (service-wide, since this gateway started), jobs waiting for a runner, HTTP requests by route and status, and the " +
           "Node.js process. Each metric's HELP text says what it counts.",
         response: {
           200: {
