@@ -30,4 +30,4 @@ export {
   indexEntryOf,
   recordEntry,
 } from "./job-index.ts";
-export { JobMetricsDelta, JobMetricsTally, decodeMetricsDelta } from "./job-metrics.ts";
+export { JobMetricsDelta, JobMetricsTally, decodeMetricsDelta, encodeMetricsDelta } from "./job-metrics.ts";

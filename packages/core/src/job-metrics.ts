@@ -24,6 +24,11 @@ export type JobMetricsDelta = Static<typeof JobMetricsDelta>;
 
 const checkDelta = Compile(JobMetricsDelta);
 
+/** The message a projector publishes. */
+export function encodeMetricsDelta(delta: JobMetricsDelta): string {
+  return JSON.stringify(delta);
+}
+
 /** A delta decoded from its message; throws on anything else. */
 export function decodeMetricsDelta(data: Uint8Array): JobMetricsDelta {
   const value: unknown = JSON.parse(new TextDecoder().decode(data));
@@ -63,7 +68,7 @@ export class JobMetricsTally {
     const seconds = runSeconds(view);
     if (seconds !== null && (base === null || runSeconds(base) === null)) {
       (this.delta.runSeconds[type] ??= []).push(seconds);
-      this.empty = false;
+      this.empty = false; // add() says so for the counts
     }
   }
 

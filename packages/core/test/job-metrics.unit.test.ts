@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { JobEvent, StoredEvent } from "../src/events.ts";
 import { evolve } from "../src/evolve.ts";
 import type { JobView } from "../src/job.ts";
-import { decodeMetricsDelta, JobMetricsTally, type JobMetricsDelta } from "../src/job-metrics.ts";
+import { decodeMetricsDelta, encodeMetricsDelta, JobMetricsTally, type JobMetricsDelta } from "../src/job-metrics.ts";
 
 /**
  * Table tests of the projector's job counts: each case is one view write, from the view
@@ -156,7 +156,7 @@ describe("decodeMetricsDelta", () => {
 
   it("reads back what the projector publishes", () => {
     const delta = { started: { sum: 2 }, attemptsFailed: {}, finished: { sum: { succeeded: 1 } }, runSeconds: { sum: [0.5] } };
-    expect(decodeMetricsDelta(bytes(delta))).toEqual(delta);
+    expect(decodeMetricsDelta(new TextEncoder().encode(encodeMetricsDelta(delta)))).toEqual(delta);
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -168,7 +169,7 @@ async function createdDespiteRace<T>(create: () => Promise<T>): Promise<T> {
       return await create();
     } catch (err) {
       if (attempt >= CREATE_ATTEMPTS || !isCreationRace(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 25 * attempt + Math.random() * 25));
+      await sleep(25 * attempt + Math.random() * 25);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { newJobId, type JobEvent, type JobMetricsDelta, type JobRequested } from "@jobs/core";
+import { encodeMetricsDelta, newJobId, type JobEvent, type JobMetricsDelta, type JobRequested } from "@jobs/core";
 import { ensureRunnerConsumer, ensureStream, EventLog, jetstream, jetstreamManager } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
@@ -17,7 +17,7 @@ describe("metrics on NATS", () => {
   const store = (event: JobEvent, msgId = `${event.jobId}:${event.type}:${++n}`) => events.append(event, msgId);
   const scrape = async () => (await g.app.inject({ method: "GET", url: "/metrics" })).body;
   /** What a projector publishes after a flush. */
-  const publishDelta = (delta: JobMetricsDelta) => g.nc.publish(g.names.metricsSubject, JSON.stringify(delta));
+  const publishDelta = (delta: JobMetricsDelta) => g.nc.publish(g.names.metricsSubject, encodeMetricsDelta(delta));
 
   beforeAll(async () => {
     g = await gatewayOnNats({

@@ -1,5 +1,5 @@
 import type { JsMsg, NatsConnection } from "@jobs/nats";
-import { JobMetricsTally, type JobMetricsDelta, type JobNames } from "@jobs/core";
+import { encodeMetricsDelta, JobMetricsTally, type JobMetricsDelta, type JobNames } from "@jobs/core";
 import type { Logger } from "@jobs/service";
 import { consumeUntilAborted } from "./consume-loop.ts";
 import { flushBatch, type FlushDeps, type FlushStats } from "./flush.ts";
@@ -115,7 +115,7 @@ export function startProjector(deps: ProjectorDeps): Projector {
   const publishMetrics = (delta: JobMetricsDelta | null) => {
     if (delta === null) return;
     try {
-      deps.nc.publish(deps.names.metricsSubject, JSON.stringify(delta));
+      deps.nc.publish(deps.names.metricsSubject, encodeMetricsDelta(delta));
     } catch (err) {
       log.debug({ err }, "job metrics not published");
     }

@@ -55,11 +55,6 @@ export class Slots {
     this.waiters.splice(0).forEach((wake) => wake());
   }
 
-  /** Resolves when at least one slot is free, or when `signal` aborts. */
-  waitFree(signal: AbortSignal): Promise<void> {
-    return this.waitFor(() => this.free > 0, signal);
-  }
-
   /** Resolves once `ready()` holds (checked again whenever a slot frees or `notify` is called), or when `signal` aborts. */
   async waitFor(ready: () => boolean, signal: AbortSignal): Promise<void> {
     while (!ready() && !signal.aborted) {
