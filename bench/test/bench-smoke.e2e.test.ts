@@ -37,6 +37,8 @@ const ROWS: Array<[string, string]> = [
   ["1 ingest", "POST /job requests/s"],
   ["1 ingest", "POST /job latency p99 (ms)"],
   ["1 ingest", "non-2xx + errors"],
+  ["1 ingest", "cores busy, gateway"],
+  ["1 ingest", "cores busy, nats-server / redis-server"],
   ["2 end to end, 1000 jobs, POST /job", "jobs/s, first request to last succeeded"],
   ["2 end to end, 1000 jobs, POST /job", "202 -> succeeded p99 (ms)"],
   ["3 CPU per job (POST /job run)", "CPU ms/job, all processes"],
@@ -54,6 +56,8 @@ describe("pnpm bench --quick", () => {
     expect(stdout).toMatch(/^load average at start: /m);
     for (const [scenario, metric] of ROWS) expect(row(stdout, scenario, metric)[2], metric).toMatch(NUMBER);
     expect(row(stdout, "1 ingest", "non-2xx + errors")[2]).toBe("0");
+    // The gateway served every request of the run: it cannot have been idle.
+    expect(Number(row(stdout, "1 ingest", "cores busy, gateway")[2])).toBeGreaterThan(0.05);
   }, 120_000);
 
   it.runIf(baselineUnavailable() === null)("prints BullMQ's figures beside ours", async () => {
