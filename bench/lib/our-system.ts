@@ -22,6 +22,8 @@ export interface OurSystemOptions {
   concurrency: number;
   /** Writes a V8 CPU profile of every service into this directory when it exits. */
   cpuProfDir?: string;
+  /** Environment that makes each service answer a HeapProbe (HeapProbe.env()). */
+  heapProbeEnv?: { NODE_OPTIONS: string; BENCH_HEAP_DIR: string };
 }
 
 const CPU_PROFILER = fileURLToPath(new URL("./cpu-profiler.mjs", import.meta.url));
@@ -40,7 +42,16 @@ export async function startOurSystem(opts: OurSystemOptions): Promise<OurSystem>
   try {
     const names = jobNames("bench");
     const env: Record<string, string> = { LOG_LEVEL: "warn", RUNNER_CONCURRENCY: String(opts.concurrency) };
-    if (opts.cpuProfDir) Object.assign(env, { NODE_OPTIONS: `--import ${CPU_PROFILER}`, BENCH_CPU_PROF_DIR: opts.cpuProfDir });
+    const nodeOptions: string[] = [];
+    if (opts.cpuProfDir) {
+      nodeOptions.push(`--import ${CPU_PROFILER}`);
+      env.BENCH_CPU_PROF_DIR = opts.cpuProfDir;
+    }
+    if (opts.heapProbeEnv) {
+      nodeOptions.push(opts.heapProbeEnv.NODE_OPTIONS);
+      env.BENCH_HEAP_DIR = opts.heapProbeEnv.BENCH_HEAP_DIR;
+    }
+    if (nodeOptions.length > 0) env.NODE_OPTIONS = nodeOptions.join(" ");
     stack = await startStack({ natsUrl: server.url, prefix: names.prefix, runners: opts.runners, env });
     nc = await connectNats({ servers: server.url, name: "bench", log: QUIET_LOGGER });
     const jsm = await jetstreamManager(nc);
