@@ -36,22 +36,24 @@ export async function handleJob(msg: JsMsg, deps: HandleJobDeps): Promise<void> 
     deps.log.error({ err, subject: msg.subject, seq: msg.seq }, "undecodable job request; terminating it");
     return msg.term();
   }
-  const log = deps.log.child({ jobId: request.jobId, jobType: request.data.jobType });
   const heartbeat = setInterval(() => msg.working(), deps.heartbeatMs);
   try {
-    await claimAndRun(msg, request, deps, log);
+    await claimAndRun(msg, request, deps);
   } catch (err) {
     // Unexpected (a bug or a lost connection mid-way): hand the job back rather than crash.
-    log.error({ err }, "job handling failed; handing the job back");
+    deps.log.error({ err, jobId: request.jobId, jobType: request.data.jobType }, "job handling failed; handing the job back");
     msg.nak(1_000);
   } finally {
     clearInterval(heartbeat);
   }
 }
 
-async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDeps, baseLog: Logger): Promise<void> {
+async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDeps): Promise<void> {
   const { jobId } = request;
   const { jobType, timeoutMs, runAt, params } = request.data;
+  // One child logger per job, made once its attempt is known: pino serialises a child's
+  // bindings when it is made, whatever the level (two per job were 4% of a runner's CPU).
+  const jobLog = (attempt: number): Logger => deps.log.child({ jobId, jobType, attempt });
   // The number of the job's last attempt. An attempt that a graceful shutdown interrupted
   // is not the job's failure (a deploy must not use up its attempts): each one extends
   // the budget by one. A crash does count: it may well be the job's own doing.
@@ -67,20 +69,21 @@ async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDep
     const view = foldEvents(stored);
     lastSeq = lastEventSeq(stored);
     if (view !== null && isFinal(view.status)) {
-      baseLog.info({ status: view.status }, "job already ended; skipping the redelivery");
-      return ack(msg, baseLog);
+      const log = deps.log.child({ jobId, jobType });
+      log.info({ status: view.status }, "job already ended; skipping the redelivery");
+      return ack(msg, log);
     }
     attempt = (view?.attempts ?? 0) + 1;
     lastAttempt += interruptedAttempts(stored);
     if (attempt > lastAttempt) {
-      const log = baseLog.child({ attempt: attempt - 1 });
+      const log = jobLog(attempt - 1);
       const error = { code: "attempts_exhausted", message: `attempt ${attempt - 1} ended without a result (its runner stopped) and no attempts are left` };
       log.warn({ error }, "job failed");
       const writer = new JobWriter(deps.events, jobId, lastSeq, { giveUp: deps.hardStop, log });
       return conclude(msg, await writer.settle(failed(jobId, attempt - 1, error)), log, "");
     }
   }
-  const log = baseLog.child({ attempt });
+  const log = jobLog(attempt);
   const writer = new JobWriter(deps.events, jobId, lastSeq, { giveUp: deps.hardStop, log, onRetry: () => msg.working() });
 
   const startAt = runAt === null ? 0 : Date.parse(runAt);
@@ -133,7 +136,7 @@ async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDep
       (percent, message, n) => writer.tryOnce(progressed(jobId, attempt, n, percent, message)),
       deps.progressIntervalMs,
     );
-    const outcome = await runAttempt({ type, params, jobId, attempt, timeoutMs, interrupt: interrupt.signal, log, progress: (p, m) => reporter.report(p, m) });
+    const outcome = await runAttempt({ type, params, jobId, attempt, timeoutMs, controller: interrupt, log, progress: (p, m) => reporter.report(p, m) });
     watch.stop(); // before our own JobFinished, which the watch would hear
     await reporter.close(); // progress lands before the finish
     await settleAttempt(msg, { jobId, attempt, lastAttempt }, outcome, writer, log);

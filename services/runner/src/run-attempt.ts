@@ -25,9 +25,11 @@ export type AttemptOutcome =
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once above this
 
 /**
- * Runs one attempt of a job type. `ctx.signal` aborts on the job's timeout and when
- * `interrupt` aborts (its reason an AttemptAborted); the runner then stops waiting at
- * once, whether or not the job type honours the signal.
+ * Runs one attempt of a job type. `ctx.signal` is the signal of `controller`, which the
+ * caller aborts on shutdown or a cancel and this function on the job's timeout, each with
+ * an AttemptAborted reason; the runner then stops waiting at once, whether or not the job
+ * type honours the signal. (One controller per attempt: a second one forwarding the
+ * first cost every job an AbortSignal and two listeners.)
  */
 export async function runAttempt(opts: {
   type: JobType;
@@ -35,19 +37,16 @@ export async function runAttempt(opts: {
   jobId: string;
   attempt: number;
   timeoutMs: number;
-  interrupt: AbortSignal;
+  controller: AbortController;
   log: Logger;
   progress: (percent: number, message?: string) => void;
 }): Promise<AttemptOutcome> {
-  const controller = new AbortController();
+  const { controller } = opts;
   const { signal } = controller;
   const timer = setTimeout(
     () => controller.abort(new AttemptAborted("timeout", `timed out after ${opts.timeoutMs} ms`)),
     Math.min(opts.timeoutMs, MAX_TIMER_MS),
   );
-  const forward = () => controller.abort(opts.interrupt.reason);
-  if (opts.interrupt.aborted) forward();
-  else opts.interrupt.addEventListener("abort", forward, { once: true });
 
   const ctx: JobContext = {
     jobId: opts.jobId,
@@ -71,7 +70,6 @@ export async function runAttempt(opts: {
     return { kind: "failed", error: toJobError(err), retryable: !(err instanceof NonRetryableError) };
   } finally {
     clearTimeout(timer);
-    opts.interrupt.removeEventListener("abort", forward);
   }
 }
 
