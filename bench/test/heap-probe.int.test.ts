@@ -26,13 +26,15 @@ describe("HeapProbe", () => {
     const probe = new HeapProbe();
     // One keeps 64 MB of small objects; the other keeps making and dropping 13 MB batches
     // of them, so its heap always holds garbage that only a full collection clears.
+    cleanups.push(() => probe.dispose());
     const holding = await startProcess(probe, "globalThis.kept = []; for (let i = 0; i < 1_000_000; i++) kept.push({ i, s: 'x'.repeat(20) + i })");
+    cleanups.push(() => holding.kill());
     const dropping = await startProcess(
       probe,
       "setInterval(() => { const xs = []; for (let i = 0; i < 200_000; i++) xs.push({ i, s: 'x'.repeat(20) + i }); }, 20)",
     );
+    cleanups.push(() => dropping.kill());
     await new Promise((r) => setTimeout(r, 1000)); // garbage piles up
-    cleanups.push(() => holding.kill(), () => dropping.kill(), () => probe.dispose());
 
     const held = (await probe.afterFullGc(holding.pid!)).heapUsed / MB;
     const dropped = (await probe.afterFullGc(dropping.pid!)).heapUsed / MB;
