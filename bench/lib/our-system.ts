@@ -4,6 +4,7 @@ import { connectNats, jetstreamManager, openViewBucket, type NatsConnection } fr
 import { startNatsServer } from "../../test/support/nats-server.ts";
 import { startStack, type ServiceProcess, type Stack } from "../../test/support/services.ts";
 import { now, waitUntil } from "./clock.ts";
+import type { HeapProbe } from "./heap.ts";
 import { HttpClient } from "./http-client.ts";
 import { findPidByCommandLine } from "./proc-stats.ts";
 import type { CompletionWatch, Role, SystemProcess, SystemUnderTest } from "./system.ts";
@@ -22,8 +23,8 @@ export interface OurSystemOptions {
   concurrency: number;
   /** Writes a V8 CPU profile of every service into this directory when it exits. */
   cpuProfDir?: string;
-  /** Environment that makes each service answer a HeapProbe (HeapProbe.env()). */
-  heapProbeEnv?: { NODE_OPTIONS: string; BENCH_HEAP_DIR: string };
+  /** Environment that makes each service answer a HeapProbe. */
+  heapProbeEnv?: ReturnType<HeapProbe["env"]>;
 }
 
 const CPU_PROFILER = fileURLToPath(new URL("./cpu-profiler.mjs", import.meta.url));
