@@ -7,6 +7,7 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    globalSetup: ["test/support/global-setup.ts"],
     // Two cores: files that start service processes are heavy; keep them from starving each other.
     maxWorkers: 2,
     minWorkers: 1,

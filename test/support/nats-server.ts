@@ -1,19 +1,25 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
+import { freePort } from "../../scripts/lib/free-port.ts";
+import { ensureTool, NATS_SERVER } from "../../scripts/lib/nats-tools.ts";
 
 /**
- * Starts a real nats-server for a test: a free port, a temporary JetStream store, and a
- * handle that stops it, restarts it on the same store (for outage tests) and removes
- * the store. Fails with a clear message when the binary is missing.
+ * Starts real nats-servers for tests and the benchmark: the pinned release, free ports, a
+ * temporary JetStream store each, `sync_interval: always` as every server the project
+ * starts, and handles that stop, kill and restart a server on its store (outage tests)
+ * and remove it. One server, or a three-node cluster on loopback.
  */
 export interface NatsServerHandle {
   url: string;
   port: number;
   storeDir: string;
+  /** nats-server's own name in the cluster (`server_name`). */
+  name: string;
+  /** The server process's pid while it runs. */
+  pid(): number | undefined;
   /** SIGTERM (or SIGKILL) the server and wait for it to exit; the store stays. */
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Start it again on the same port and store. */
@@ -22,58 +28,77 @@ export interface NatsServerHandle {
   dispose(): Promise<void>;
 }
 
+export interface NatsServerOptions {
+  /** JetStream's `sync_interval`: `always` (fsync before every ack, the project's setting) or a duration such as `1s`. */
+  syncInterval?: string;
+}
+
+/** The pinned nats-server (the test run's global setup builds it once when missing). */
 export function findNatsServer(): string {
-  const candidates = [process.env.NATS_SERVER_BIN, "/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
-  for (const c of candidates) if (c && existsSync(c)) return c;
-  const which = spawnSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8" });
-  if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
-  throw new Error("nats-server not found on PATH: install it (Debian: apt-get install nats-server) or set NATS_SERVER_BIN");
+  return ensureTool(NATS_SERVER);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+export { freePort };
+
+/** Every server child of this process, killed however the process ends. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => running.forEach((c) => c.kill("SIGKILL")));
+
+interface ServerSpec {
+  name: string;
+  port: number;
+  storeDir: string;
+  syncInterval: string;
+  cluster?: { name: string; port: number; routes: number[] };
+  /** Wait for JetStream to answer (a lone node of a cluster without quorum never does). */
+  waitForJetStream: boolean;
 }
 
-export async function startNatsServer(): Promise<NatsServerHandle> {
-  const bin = findNatsServer();
-  const port = await freePort();
-  const storeDir = mkdtempSync(join(tmpdir(), "jobs-nats-"));
-  const confFile = join(storeDir, "server.conf");
-  writeFileSync(
-    confFile,
-    [`listen: 127.0.0.1:${port}`, `jetstream { store_dir: "${join(storeDir, "js")}" }`, `max_payload: 1MB`].join("\n"),
-  );
+function serverConfig(spec: ServerSpec): string {
+  const lines = [
+    `server_name: ${spec.name}`,
+    `listen: 127.0.0.1:${spec.port}`,
+    `max_payload: 1MB`,
+    `jetstream { store_dir: "${join(spec.storeDir, "js")}", sync_interval: ${spec.syncInterval} }`,
+  ];
+  if (spec.cluster) {
+    const routes = spec.cluster.routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
+    lines.push(`cluster { name: ${spec.cluster.name}, listen: 127.0.0.1:${spec.cluster.port}, routes: [${routes}] }`);
+  }
+  return lines.join("\n");
+}
+
+function serverHandle(spec: ServerSpec, bin: string): NatsServerHandle & { launch(wait: boolean): Promise<void> } {
+  const confFile = join(spec.storeDir, "server.conf");
+  writeFileSync(confFile, serverConfig(spec));
   let child: ChildProcess | null = null;
   let output = "";
 
-  const launch = async () => {
+  const launch = async (waitForJetStream: boolean) => {
     output = "";
-    child = spawn(bin, ["-c", confFile], { stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout?.on("data", (d) => (output += d));
-    child.stderr?.on("data", (d) => (output += d));
-    const deadline = Date.now() + 10_000;
+    const c = spawn(bin, ["-c", confFile], { stdio: ["ignore", "pipe", "pipe"] });
+    child = c;
+    running.add(c);
+    c.once("exit", () => running.delete(c));
+    c.stdout?.on("data", (d) => (output += d));
+    c.stderr?.on("data", (d) => (output += d));
+    const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`nats-server exited (${child.exitCode}):\n${output}`);
+      if (c.exitCode !== null) throw new Error(`nats-server ${spec.name} exited (${c.exitCode}):\n${output}`);
       try {
-        const nc = await connect({ servers: `127.0.0.1:${port}`, reconnect: false, timeout: 500 });
-        // A connection alone is not enough: JetStream must answer too.
-        await nc.request("$JS.API.INFO", undefined, { timeout: 1000 });
-        await nc.close();
-        return;
+        const nc = await connect({ servers: `127.0.0.1:${spec.port}`, reconnect: false, timeout: 500 });
+        try {
+          // A connection alone is not enough: JetStream must answer too.
+          if (waitForJetStream) await nc.request("$JS.API.INFO", undefined, { timeout: 1000 });
+          return;
+        } finally {
+          await nc.close();
+        }
       } catch {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    throw new Error(`nats-server did not become ready on port ${port}:\n${output}`);
+    throw new Error(`nats-server ${spec.name} did not become ready on port ${spec.port}:\n${output}`);
   };
 
   const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
@@ -84,18 +109,97 @@ export async function startNatsServer(): Promise<NatsServerHandle> {
     await exited;
   };
 
-  await launch();
   return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    storeDir,
+    url: `nats://127.0.0.1:${spec.port}`,
+    port: spec.port,
+    storeDir: spec.storeDir,
+    name: spec.name,
+    pid: () => (child && child.exitCode === null ? child.pid : undefined),
     stop,
-    restart: launch,
+    launch,
+    restart: () => launch(spec.waitForJetStream),
     async dispose() {
       await stop("SIGKILL");
-      rmSync(storeDir, { recursive: true, force: true });
+      rmSync(spec.storeDir, { recursive: true, force: true });
     },
   };
+}
+
+export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  const port = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), "jobs-nats-"));
+  const handle = serverHandle({ name: `jobs-test-${port}`, port, storeDir, syncInterval: opts.syncInterval ?? "always", waitForJetStream: true }, findNatsServer());
+  await handle.launch(true);
+  return handle;
+}
+
+export interface NatsClusterHandle {
+  /** Every node's client URL, comma-separated: what NATS_URL gets. */
+  url: string;
+  nodes: NatsServerHandle[];
+  /** Stop and remove every node. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Three nats-servers routed to each other on loopback (own store, `server_name` and
+ * cluster port each), ready once JetStream answers through every node.
+ */
+export async function startNatsCluster(opts: NatsServerOptions & { size?: number } = {}): Promise<NatsClusterHandle> {
+  const size = opts.size ?? 3;
+  const bin = findNatsServer();
+  const clusterName = `jobs-test-${Date.now().toString(36)}`;
+  const clientPorts: number[] = [];
+  const routePorts: number[] = [];
+  for (let i = 0; i < size; i++) {
+    clientPorts.push(await freePort());
+    routePorts.push(await freePort());
+  }
+  const nodes = clientPorts.map((port, i) =>
+    serverHandle(
+      {
+        name: `n${i + 1}`,
+        port,
+        storeDir: mkdtempSync(join(tmpdir(), "jobs-nats-")),
+        syncInterval: opts.syncInterval ?? "always",
+        cluster: { name: clusterName, port: routePorts[i]!, routes: routePorts.filter((_, j) => j !== i) },
+        // A restarted node alone (the others down) has no meta leader: answering clients is enough.
+        waitForJetStream: false,
+      },
+      bin,
+    ),
+  );
+  // All at once: JetStream in a cluster waits for a meta leader, which needs a majority.
+  await Promise.all(nodes.map((n) => n.launch(false)));
+  await Promise.all(nodes.map((n) => waitForJetStream(n.url)));
+  return {
+    url: nodes.map((n) => n.url).join(","),
+    nodes,
+    async dispose() {
+      await Promise.all(nodes.map((n) => n.dispose()));
+    },
+  };
+}
+
+/** Until JetStream answers through the server at `url` (a meta leader is elected). */
+export async function waitForJetStream(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
+      try {
+        await nc.request("$JS.API.INFO", undefined, { timeout: 2000 });
+        return;
+      } finally {
+        await nc.close();
+      }
+    } catch (err) {
+      last = err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`JetStream did not answer through ${url} within ${timeoutMs} ms: ${String(last)}`);
 }
 
 /** A unique, valid prefix per test so tests never see each other's streams. */
