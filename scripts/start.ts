@@ -1,7 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { findNatsServerBinary, INSTALL_HINT, isAcceptingConnections, LOCAL_NATS, localNatsArgs, waitUntilAccepting } from "./lib/nats-server.ts";
+import { serverTooOld } from "@jobs/nats";
+import { freePort } from "./lib/free-port.ts";
+import { isAcceptingConnections, LOCAL_NATS, natsServerVersionAt, waitUntilAccepting, writeLocalNatsConfig } from "./lib/nats-server.ts";
+import { ensureTool, NATS_SERVER, ToolMissingError } from "./lib/nats-tools.ts";
 import { jobTypesAnnounced } from "./lib/job-types-announced.ts";
 import { formatPrefix } from "./lib/prefix-lines.ts";
 import { parseRunnerReplicas, serviceSpecs, StartError } from "./lib/service-specs.ts";
@@ -9,10 +12,12 @@ import { SupervisedProcess } from "./lib/supervise.ts";
 
 /**
  * `pnpm start`: the whole service on one machine. Runs the gateway, the projector and
- * RUNNER_REPLICAS runners under a supervisor that restarts what crashes; when NATS_URL is
- * unset and nothing answers on 127.0.0.1:4222 it also runs a nats-server of its own with
- * its data under .data/nats. The first SIGINT/SIGTERM stops the services, then that
- * nats-server; a second one kills everything.
+ * RUNNER_REPLICAS runners under a supervisor that restarts what crashes. When NATS_URL is
+ * unset it uses a current server answering on 127.0.0.1:4222, or else runs the pinned
+ * nats-server itself (building it first if need be) with its data under .data/nats: on
+ * 4222 when nothing answers there, on a free port when an older server holds 4222. The
+ * first SIGINT/SIGTERM stops the services, then that nats-server; a second one kills
+ * everything.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** How long a service gets to finish or hand back its work after SIGTERM. */
@@ -31,20 +36,42 @@ let services: SupervisedProcess[] = [];
 let nats: SupervisedProcess | null = null;
 let stopping = false;
 
-/** Starts the local nats-server (kept in `nats` at once, so a signal meanwhile stops it too). */
-async function startLocalNats(): Promise<void> {
-  const binary = findNatsServerBinary();
-  if (!binary) throw new StartError(INSTALL_HINT);
+/**
+ * Starts the pinned nats-server on `port` (kept in `nats` at once, so a signal meanwhile
+ * stops it too) and returns its URL.
+ */
+async function startLocalNats(port: number, why: string): Promise<string> {
+  let binary: string;
+  try {
+    binary = ensureTool(NATS_SERVER, log);
+  } catch (err) {
+    throw err instanceof ToolMissingError ? new StartError(err.message) : err;
+  }
   const storeDir = join(ROOT, ".data", "nats");
   mkdirSync(storeDir, { recursive: true });
-  log(`nothing answers on ${LOCAL_NATS.host}:${LOCAL_NATS.port}: starting ${binary} with its data in ${storeDir}`);
+  const config = writeLocalNatsConfig(storeDir, port);
+  log(`${why}: starting ${binary} on ${LOCAL_NATS.host}:${port} with its data in ${storeDir}`);
   // nats-server shuts down cleanly on either signal but reports SIGINT with exit code 0.
-  const spec = { name: "nats", command: binary, args: localNatsArgs(storeDir), color: 90, stopSignal: "SIGINT" as const };
+  const spec = { name: "nats", command: binary, args: ["-c", config], color: 90, stopSignal: "SIGINT" as const };
   const server = new SupervisedProcess(spec, { log });
   nats = server;
   server.start();
-  const up = await waitUntilAccepting(LOCAL_NATS.host, LOCAL_NATS.port, { gaveUp: () => stopping || server.unexpectedExits > 0 });
+  const up = await waitUntilAccepting(LOCAL_NATS.host, port, { gaveUp: () => stopping || server.unexpectedExits > 0 });
   if (!up && !stopping) throw new StartError(`nats-server did not start (its output is above, prefixed "nats |")`);
+  return `nats://${LOCAL_NATS.host}:${port}`;
+}
+
+/** NATS_URL unset: a current server on 4222, or one of our own (on another port when an older one holds 4222). */
+async function localNatsUrl(): Promise<string> {
+  const { host, port } = LOCAL_NATS;
+  if (!(await isAcceptingConnections(host, port))) return startLocalNats(port, `nothing answers on ${host}:${port}`);
+  const version = await natsServerVersionAt(host, port);
+  const tooOld = serverTooOld(version ?? undefined, `${host}:${port}`);
+  if (!tooOld) {
+    log(`NATS_URL is unset: using nats-server ${version} already answering on ${host}:${port}`);
+    return `nats://${host}:${port}`;
+  }
+  return startLocalNats(await freePort(), `NATS_URL is unset and ${tooOld.slice(0, tooOld.indexOf(" ("))}`);
 }
 
 async function stopAll(signal: NodeJS.Signals): Promise<void> {
@@ -91,12 +118,8 @@ async function main(): Promise<void> {
   if (process.env.NATS_URL) {
     log(`using NATS_URL=${process.env.NATS_URL}`);
   } else {
-    if (await isAcceptingConnections(LOCAL_NATS.host, LOCAL_NATS.port)) {
-      log(`NATS_URL is unset: using the server already answering on ${LOCAL_NATS.host}:${LOCAL_NATS.port}`);
-    } else {
-      await startLocalNats();
-    }
-    env.NATS_URL = `nats://${LOCAL_NATS.host}:${LOCAL_NATS.port}`;
+    env.NATS_URL = await localNatsUrl();
+    log(`NATS_URL=${env.NATS_URL}`);
   }
   // A signal while nats-server was coming up: stopAll is already taking it down.
   if (stopping) return;

@@ -1,45 +1,51 @@
-import { accessSync, constants } from "node:fs";
-import { connect } from "node:net";
-import { delimiter, join } from "node:path";
+import { writeFileSync } from "node:fs";
+import { connect as connectTcp } from "node:net";
+import { join } from "node:path";
+import { connect } from "@jobs/nats";
 
 /**
- * What `pnpm start` needs to bring up a local nats-server of its own: find the binary,
- * tell whether something already answers on a port, and wait until one does.
+ * What `pnpm start` needs to bring up a local nats-server of its own: tell whether (and
+ * which) server already answers on a port, write the config of the one it runs, and wait
+ * until it answers.
  */
 export const LOCAL_NATS = { host: "127.0.0.1", port: 4222 } as const;
 
-export const INSTALL_HINT = [
-  "nats-server was not found on PATH or in /usr/sbin.",
-  "Install it and run again:",
-  "  Debian/Ubuntu: sudo apt-get install nats-server",
-  "  elsewhere:     https://docs.nats.io/running-a-nats-service/introduction/installation",
-  "Or point NATS_URL at a running server with JetStream enabled (nats-server -js).",
-].join("\n");
-
-/** The nats-server binary: $PATH first, then /usr/sbin (Debian's package puts it there, outside a user's PATH). */
-export function findNatsServerBinary(path = process.env.PATH ?? ""): string | null {
-  const dirs = [...path.split(delimiter).filter(Boolean), "/usr/sbin", "/usr/local/sbin"];
-  for (const dir of dirs) {
-    const candidate = join(dir, "nats-server");
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
+/**
+ * The config of the server `pnpm start` runs: JetStream on, loopback only, data under
+ * `storeDir`, and fsync before every acknowledgement (`sync_interval: always`), as every
+ * server the project starts. Written to `storeDir/server.conf`; returns that path.
+ */
+export function writeLocalNatsConfig(storeDir: string, port: number = LOCAL_NATS.port): string {
+  const file = join(storeDir, "server.conf");
+  writeFileSync(
+    file,
+    [
+      "# Written by `pnpm start` at every start; edit scripts/lib/nats-server.ts instead.",
+      `listen: ${LOCAL_NATS.host}:${port}`,
+      "max_payload: 1MB",
+      `jetstream { store_dir: "${join(storeDir, "js")}", sync_interval: always }`,
+      "",
+    ].join("\n"),
+  );
+  return file;
 }
 
-/** The arguments of the server `pnpm start` runs: JetStream on, loopback only, data under `storeDir`. */
-export function localNatsArgs(storeDir: string, port: number = LOCAL_NATS.port): string[] {
-  return ["-js", "-a", LOCAL_NATS.host, "-p", String(port), "-sd", storeDir];
+/** The version the NATS server at host:port reports in its INFO, or null when none answers as NATS. */
+export async function natsServerVersionAt(host: string, port: number): Promise<string | null> {
+  try {
+    const nc = await connect({ servers: `${host}:${port}`, reconnect: false, timeout: 2_000 });
+    const version = nc.info?.version ?? null;
+    await nc.close();
+    return version;
+  } catch {
+    return null;
+  }
 }
 
 /** True when a TCP connection to host:port succeeds within `timeoutMs`. */
 export function isAcceptingConnections(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
+    const socket = connectTcp({ host, port });
     const finish = (ok: boolean) => {
       socket.destroy();
       resolve(ok);

@@ -1,10 +1,11 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../../test/support/nats-server.ts";
-import { findNatsServerBinary, isAcceptingConnections, localNatsArgs, waitUntilAccepting } from "../lib/nats-server.ts";
+import { freePort, startNatsServer } from "../../test/support/nats-server.ts";
+import { isAcceptingConnections, natsServerVersionAt, waitUntilAccepting, writeLocalNatsConfig } from "../lib/nats-server.ts";
+import { NATS_SERVER } from "../lib/nats-tools.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -18,17 +19,20 @@ function listen(port: number): Promise<Server> {
 }
 
 describe("local nats-server helpers", () => {
-  it("finds nats-server on PATH before /usr/sbin", () => {
-    const dir = mkdtempSync(join(tmpdir(), "jobs-bin-"));
+  it("writes the server `pnpm start` runs: JetStream with fsync before every ack, loopback, the given port and store", () => {
+    const dir = mkdtempSync(join(tmpdir(), "jobs-conf-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const fake = join(dir, "nats-server");
-    writeFileSync(fake, "#!/bin/sh\n");
-    chmodSync(fake, 0o755);
-    expect(findNatsServerBinary(`/nonexistent:${dir}`)).toBe(fake);
+    const text = readFileSync(writeLocalNatsConfig(dir, 4333), "utf8");
+    expect(text).toContain("listen: 127.0.0.1:4333");
+    expect(text).toContain(`store_dir: "${join(dir, "js")}"`);
+    expect(text).toMatch(/sync_interval: always/);
   });
 
-  it("runs the server the contract describes: JetStream, loopback, 4222, data in the given directory", () => {
-    expect(localNatsArgs("/repo/.data/nats")).toEqual(["-js", "-a", "127.0.0.1", "-p", "4222", "-sd", "/repo/.data/nats"]);
+  it("reads the version a NATS server reports, and null where no NATS server answers", async () => {
+    const nats = await startNatsServer();
+    cleanups.push(() => void nats.dispose());
+    expect(await natsServerVersionAt("127.0.0.1", nats.port)).toBe(NATS_SERVER.version);
+    expect(await natsServerVersionAt("127.0.0.1", await freePort())).toBeNull();
   });
 
   it("tells a port that accepts connections from one that does not", async () => {

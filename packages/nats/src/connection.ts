@@ -1,10 +1,28 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { StartupError } from "@jobs/service";
 import type { Logger } from "pino";
+
+/**
+ * The oldest nats-server the services run on: fsync before every ack (`sync_interval`),
+ * expected-last-subject checks over a wildcard, per-message TTLs. Keep in step with
+ * OLDEST_NATS_SERVER in scripts/lib/nats-tools.ts.
+ */
+export const MIN_SERVER_VERSION = [2, 15] as const;
+
+/** Null when `version` is new enough, else what to tell the person starting the service. */
+export function serverTooOld(version: string | undefined, server: string): string | null {
+  const m = /^v?(\d+)\.(\d+)\./.exec(version ?? "");
+  const [major, minor] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  const [needMajor, needMinor] = MIN_SERVER_VERSION;
+  if (major > needMajor || (major === needMajor && minor >= needMinor)) return null;
+  return `nats-server at ${server}: found ${version ?? "an unknown version"}, needs ${needMajor}.${needMinor} or later (run \`pnpm nats-server:path\` for the pinned one, or unset NATS_URL and let \`pnpm start\` run it)`;
+}
 
 /**
  * A connection that never gives up: the client's default (10 reconnect attempts, 2 s
  * apart) closes it for good after ~20 s of outage, which would leave a service up but
- * deaf. Status changes are logged so an outage is visible in every service's log.
+ * deaf. Status changes are logged so an outage is visible in every service's log. A
+ * server older than MIN_SERVER_VERSION is refused with a StartupError.
  */
 export async function connectNats(opts: { servers: string; name: string; log: Logger }): Promise<NatsConnection> {
   const servers = opts.servers.split(",").map((s) => s.trim()).filter(Boolean);
@@ -21,6 +39,11 @@ export async function connectNats(opts: { servers: string; name: string; log: Lo
     // and message; only a failed request's stack is shorter.
     noAsyncTraces: true,
   });
+  const tooOld = serverTooOld(nc.info?.version, nc.getServer());
+  if (tooOld) {
+    await nc.close();
+    throw new StartupError(tooOld);
+  }
   opts.log.info({ server: nc.getServer(), version: nc.info?.version }, "connected to NATS");
   void (async () => {
     for await (const s of nc.status()) {

@@ -1,4 +1,4 @@
-export { connectNats } from "./connection.ts";
+export { connectNats, serverTooOld, MIN_SERVER_VERSION } from "./connection.ts";
 export {
   ensureStream,
   ensureRunnerConsumer,

@@ -1,3 +1,4 @@
 export { loadConfig, ConfigError, CommonEnv } from "./config.ts";
 export { createLogger, type Logger } from "./logger.ts";
 export { onShutdown } from "./shutdown.ts";
+export { StartupError, exitOnBadStart } from "./startup.ts";

@@ -1,6 +1,6 @@
 import { jobNames } from "@jobs/core";
 import { connectNats, type NatsConnection } from "@jobs/nats";
-import { ConfigError, createLogger, onShutdown } from "@jobs/service";
+import { ConfigError, createLogger, exitOnBadStart, onShutdown } from "@jobs/service";
 import { buildApp, type App } from "./app.ts";
 import { DEV_API_TOKENS, loadGatewayConfig, type GatewayConfig } from "./config.ts";
 import { natsAppDeps } from "./nats-deps.ts";
@@ -12,8 +12,7 @@ function configOrExit(): GatewayConfig {
     return loadGatewayConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`gateway: ${err.message}\n`);
-    process.exit(1);
+    exitOnBadStart("gateway", err);
   }
 }
 
@@ -45,7 +44,6 @@ try {
     log.info({ url, prefix: names.prefix, stream: names.stream }, `gateway listening on ${url}`);
   }
 } catch (err) {
-  log.fatal({ err }, "gateway failed to start");
   await nc?.close().catch(() => undefined);
-  process.exit(1);
+  exitOnBadStart("gateway", err);
 }

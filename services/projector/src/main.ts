@@ -11,7 +11,7 @@ import {
   openViewBucket,
   ViewStore,
 } from "@jobs/nats";
-import { ConfigError, createLogger, onShutdown } from "@jobs/service";
+import { createLogger, exitOnBadStart, onShutdown } from "@jobs/service";
 import { loadProjectorConfig } from "./config.ts";
 import { startProjector } from "./projector.ts";
 
@@ -47,8 +47,4 @@ async function main(): Promise<void> {
   log.info({ stream: names.stream, consumer: names.projectorConsumer, bucket: names.viewBucket, index: names.indexBucket }, "projector started");
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(err.message);
-  else console.error("projector failed to start:", err);
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnBadStart("projector", err));

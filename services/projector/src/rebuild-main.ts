@@ -1,6 +1,6 @@
 import { jobNames } from "@jobs/core";
 import { connectNats, ensureStream, jetstreamManager, openIndexBucket, openViewBucket } from "@jobs/nats";
-import { ConfigError, createLogger } from "@jobs/service";
+import { createLogger, exitOnBadStart } from "@jobs/service";
 import { loadProjectorConfig } from "./config.ts";
 import { rebuildView, type RebuildSummary } from "./rebuild.ts";
 
@@ -57,9 +57,5 @@ export function formatSummary(stream: string, bucket: string, s: RebuildSummary)
 
 main().then(
   () => process.exit(0),
-  (err: unknown) => {
-    if (err instanceof ConfigError) console.error(err.message);
-    else console.error("rebuild failed:", err);
-    process.exit(1);
-  },
+  (err: unknown) => exitOnBadStart("projector:rebuild", err),
 );

@@ -1,6 +1,6 @@
 import { jobNames } from "@jobs/core";
 import { announceJobTypes, connectNats, ensureRunnerConsumer, ensureStream, jetstreamManager, openTypesBucket } from "@jobs/nats";
-import { createLogger, onShutdown } from "@jobs/service";
+import { createLogger, exitOnBadStart, onShutdown } from "@jobs/service";
 import { loadRunnerConfig } from "./config.ts";
 import { toDescriptor } from "./descriptors.ts";
 import { loadJobTypes } from "./load-job-types.ts";
@@ -13,7 +13,7 @@ process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejectio
 
 const names = jobNames(config.JOBS_PREFIX);
 const jobTypes = await loadJobTypes({ includeTestOnly: config.RUNNER_TEST_JOBS === "1" });
-const nc = await connectNats({ servers: config.NATS_URL, name: `runner ${config.RUNNER_ID}`, log });
+const nc = await connectNats({ servers: config.NATS_URL, name: `runner ${config.RUNNER_ID}`, log }).catch((err: unknown) => exitOnBadStart("runner", err));
 const jsm = await jetstreamManager(nc);
 await ensureStream(jsm, names);
 await ensureRunnerConsumer(jsm, names, { ackWaitMs: config.RUNNER_ACK_WAIT_MS });
