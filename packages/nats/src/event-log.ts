@@ -27,6 +27,10 @@ export class EventLog {
    * (0: the job has no event after its request yet); otherwise it throws
    * `EventConflictError` and nothing is stored. This is how a cancel and a runner's
    * JobStarted, or a completion and a timeout, can never both win.
+   *
+   * The server checks the expectation before the message id, so a retry of a write that
+   * was stored (its ack lost) fails the expectation: when the job's last event carries
+   * this very message id, that is our own first copy, and the retry is a duplicate.
    */
   async append(
     event: JobEvent,
@@ -44,9 +48,17 @@ export class EventLog {
       });
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
-      if (isWrongLastSequence(err)) throw new EventConflictError(event.jobId, opts.expectLastEventSeq ?? 0, { cause: err });
-      throw err;
+      if (!isWrongLastSequence(err)) throw err;
+      const ours = await this.storedCopy(event, msgId);
+      if (ours !== null) return { seq: ours, duplicate: true };
+      throw new EventConflictError(event.jobId, opts.expectLastEventSeq ?? 0, { cause: err });
     }
+  }
+
+  /** The sequence of the job's last event when it is the one published with `msgId`, else null. */
+  private async storedCopy(event: JobEvent, msgId: string): Promise<number | null> {
+    const last = await this.jsm.direct.getMessage(this.names.stream, { last_by_subj: this.subjectOf(event) });
+    return last !== null && last.header?.get(MSG_ID_HEADER) === msgId ? last.seq : null;
   }
 
   /**
@@ -122,6 +134,8 @@ export class EventConflictError extends Error {
     this.name = "EventConflictError";
   }
 }
+
+const MSG_ID_HEADER = "Nats-Msg-Id";
 
 /** JetStream's answer to a failed "expected last subject sequence" (API error 10071). */
 function isWrongLastSequence(err: unknown): boolean {

@@ -10,9 +10,9 @@ import { pause } from "./backoff.ts";
  * duplicate), or null when it gave up: the caller must then not ack the job (its
  * outcome is not stored), only hand it back. An event that can never be stored (fails
  * its schema, cannot be serialised, exceeds the payload limit) throws at once, and so
- * does a lost race under `expectLastEventSeq` (EventConflictError). The server checks
- * the message id before that expectation, so a retry of a stored event is a duplicate,
- * not a conflict (checked on 2.9.10 in job-writer.int.test.ts).
+ * does a lost race under `expectLastEventSeq` (EventConflictError). A retry of a stored
+ * event is a duplicate, not a conflict (EventLog.append tells them apart by the message
+ * id of the job's last event; job-writer.int.test.ts).
  */
 export async function appendUntilStored(
   events: EventLog,

@@ -47,7 +47,7 @@ describe("JobWriter", () => {
     expect(await writer.tryOnce(progressed(jobId, 1, 2, 20))).toBe(true); // knows the last event again
   });
 
-  it("treats a retried write that was already stored as done (message id first, then the expectation)", async () => {
+  it("treats a retried write that was already stored as done (the job's last event carries its message id)", async () => {
     h = await harness.open();
     const jobId = await h.request("sum", { a: 1, b: 2 });
     const first = await writerFor(jobId, 0).start(started(jobId, 1, "r"));
