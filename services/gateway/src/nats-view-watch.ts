@@ -18,7 +18,8 @@ type Watcher = Awaited<ReturnType<KV["watch"]>>;
  * fails or ends by itself (consumer lost, connection trouble) is re-created with
  * backoff; the new one delivers the latest value again, so a change made meanwhile is
  * not lost (intermediate views may be, which a watcher of views does not need).
- * Ends when `signal` aborts: the watch is stopped, which removes its consumer.
+ * Ends when `signal` aborts: the watch is stopped and its consumer deleted at once (an
+ * SSE client that leaves leaves nothing on the server).
  */
 export async function* watchViewKey(kv: KV, key: string, signal: AbortSignal, opts: ViewWatchOptions = {}): AsyncGenerator<JobView> {
   const initialBackoffMs = opts.initialBackoffMs ?? 250;
@@ -41,11 +42,23 @@ export async function* watchViewKey(kv: KV, key: string, signal: AbortSignal, op
     } finally {
       signal.removeEventListener("abort", stop);
       watcher?.stop();
+      if (watcher) void deleteConsumerOf(watcher);
     }
     if (signal.aborted) break;
     await sleep(backoffMs, undefined, { signal }).catch(() => undefined);
     backoffMs = Math.min(backoffMs * 2, opts.maxBackoffMs ?? 10_000);
   }
+}
+
+/**
+ * Stopping a KV watch only unsubscribes: the server would keep its ordered consumer for
+ * the 5-minute inactive threshold nats.js gives it, one per SSE client that came and went.
+ * kv.watch() keeps that consumer on the iterator (`_data`, nats.js 3.4 kv.ts); deleting it
+ * is best effort (the threshold still removes what a lost connection leaves).
+ */
+async function deleteConsumerOf(watcher: Watcher): Promise<void> {
+  const consumer = (watcher as { _data?: { delete?: () => Promise<unknown> } })._data;
+  await consumer?.delete?.().catch(() => undefined);
 }
 
 /** A value that is not JSON is reported and skipped: re-reading it would not fix it. */
