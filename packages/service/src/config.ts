@@ -44,6 +44,12 @@ export const CommonEnv = {
   NATS_URL: Type.String({ default: "nats://127.0.0.1:4222", description: "NATS servers, comma-separated" }),
   /** Prefix of every stream, subject, consumer and bucket name; tests isolate themselves with it. */
   JOBS_PREFIX: Type.String({ default: "jobs", pattern: "^[a-z][a-z0-9_-]{0,30}$" }),
+  /**
+   * Replicas of the stream, its consumers and every bucket: 1, or 3 on a three-server
+   * cluster (then any one server can be down). An existing stream or bucket with another
+   * count is changed to this one at start-up.
+   */
+  JOBS_REPLICAS: Type.Union([Type.Literal(1), Type.Literal(3)], { default: 1, description: "replicas of the stream and buckets: 1, or 3 on a three-server cluster" }),
   LOG_LEVEL: Type.Union(
     ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
     { default: "info" },

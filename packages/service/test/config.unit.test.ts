@@ -37,6 +37,13 @@ describe("loadConfig", () => {
     expect(problems.join("\n")).toMatch(/RATIO: must be a number/);
   });
 
+  it("takes JOBS_REPLICAS 1 (the default) or 3, and names the variable for anything else", () => {
+    expect(loadConfig(Schema, {}).JOBS_REPLICAS).toBe(1);
+    expect(loadConfig(Schema, { JOBS_REPLICAS: "3" }).JOBS_REPLICAS).toBe(3);
+    expect(loadConfig(Schema, { JOBS_REPLICAS: "1" }).JOBS_REPLICAS).toBe(1);
+    for (const bad of ["2", "5", "0", "3x", "three", "-3"]) expect(problemsOf({ JOBS_REPLICAS: bad })).toEqual([`JOBS_REPLICAS: one of 1, 3 (got "${bad}")`]);
+  });
+
   it("never truncates a number silently", () => {
     expect(problemsOf({ PORT: "80.5" })).toEqual(['PORT: must be an integer (got "80.5")']);
     expect(problemsOf({ PORT: "70000" })[0]).toMatch(/^PORT: /);
