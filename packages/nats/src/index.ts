@@ -9,6 +9,7 @@ export {
   openIndexBucket,
   DEFAULT_IDEMPOTENCY_TTL_MS,
   streamConfig,
+  type ReplicaOptions,
   isNotFound,
   RUNNER_ACK_WAIT_MS,
   PROJECTOR_ACK_WAIT_MS,

@@ -25,7 +25,19 @@ const NANOS_PER_MS = 1_000_000;
 /** How long the projector's consumer waits for an ack before redelivering (after a projector crash). */
 export const PROJECTOR_ACK_WAIT_MS = 10_000;
 
-export function streamConfig(names: JobNames): Partial<StreamConfig> & { name: string } {
+/**
+ * How many copies JetStream keeps of the stream and of each bucket (JOBS_REPLICAS): 1, or
+ * 3 on a three-server cluster, where a write is acknowledged once two servers have it and
+ * any one server can be down. Given, a new stream or bucket is created with it and an
+ * existing one with another count is changed to it, so switching a deployment from 1 to 3
+ * takes effect on the next start. Left out (tests, tools that only read), a new one gets
+ * 1 and an existing one is left as it is: a reader never rescales a deployment.
+ */
+export interface ReplicaOptions {
+  replicas?: number;
+}
+
+export function streamConfig(names: JobNames, opts: ReplicaOptions = {}): Partial<StreamConfig> & { name: string } {
   return {
     name: names.stream,
     subjects: [...names.streamSubjects],
@@ -42,12 +54,12 @@ export function streamConfig(names: JobNames): Partial<StreamConfig> & { name: s
     deny_purge: true,
     allow_direct: true,
     duplicate_window: 2 * 60 * 1000 * NANOS_PER_MS,
-    num_replicas: 1,
+    num_replicas: opts.replicas ?? 1,
   };
 }
 
-export async function ensureStream(jsm: JetStreamManager, names: JobNames): Promise<void> {
-  const wanted = streamConfig(names);
+export async function ensureStream(jsm: JetStreamManager, names: JobNames, opts: ReplicaOptions = {}): Promise<void> {
+  const wanted = streamConfig(names, opts);
   try {
     const info = await jsm.streams.info(names.stream);
     const c = info.config;
@@ -57,14 +69,25 @@ export async function ensureStream(jsm: JetStreamManager, names: JobNames): Prom
     if (drift.length > 0) {
       throw new Error(`stream ${names.stream} exists with unsafe settings (${drift.join(", ")}); refusing to run on it`);
     }
-    if (!c.allow_direct || names.streamSubjects.some((s) => !c.subjects?.includes(s))) {
-      await jsm.streams.update(names.stream, { ...c, allow_direct: true, subjects: [...new Set([...(c.subjects ?? []), ...names.streamSubjects])] });
+    const rescale = opts.replicas !== undefined && c.num_replicas !== opts.replicas;
+    if (rescale || !c.allow_direct || names.streamSubjects.some((s) => !c.subjects?.includes(s))) {
+      await jsm.streams.update(names.stream, {
+        ...c,
+        allow_direct: true,
+        subjects: [...new Set([...(c.subjects ?? []), ...names.streamSubjects])],
+        num_replicas: opts.replicas ?? c.num_replicas,
+      });
     }
   } catch (err) {
     if (!isNotFound(err)) throw err;
     await createdDespiteRace(() => jsm.streams.add(wanted));
   }
 }
+
+/*
+ * The consumers leave num_replicas unset (0): JetStream gives them the stream's count and
+ * rescales them with it, so a stream changed from 1 to 3 replicas takes its consumers along.
+ */
 
 /**
  * The runners' shared consumer. `ackWaitMs` (default RUNNER_ACK_WAIT_MS) is how soon a
@@ -111,9 +134,13 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Par
   }
 }
 
-export async function openViewBucket(nc: NatsConnection, names: JobNames): Promise<KV> {
+export async function openViewBucket(nc: NatsConnection, names: JobNames, opts: ReplicaOptions = {}): Promise<KV> {
   // history 1: the bucket is a derived view; the stream is the history.
-  return createdDespiteRace(() => new Kvm(nc).create(names.viewBucket, { history: 1, storage: StorageType.File, allow_direct: true }));
+  const kv = await createdDespiteRace(() =>
+    new Kvm(nc).create(names.viewBucket, { history: 1, storage: StorageType.File, allow_direct: true, replicas: opts.replicas ?? 1 }),
+  );
+  await reconcileBucket(nc, names.viewBucket, opts);
+  return kv;
 }
 
 /** How long an Idempotency-Key is remembered when the gateway is not told otherwise. */
@@ -126,24 +153,21 @@ export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
  * No direct get: a gateway that lost a create race must read the winner's claim at once,
  * and only the stream leader promises that (direct gets may be served by a replica).
  */
-export async function openIdempotencyBucket(nc: NatsConnection, names: JobNames, opts: { ttlMs?: number } = {}): Promise<KV> {
+export async function openIdempotencyBucket(nc: NatsConnection, names: JobNames, opts: { ttlMs?: number } & ReplicaOptions = {}): Promise<KV> {
   const ttlMs = opts.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
   const kv = await createdDespiteRace(() =>
-    new Kvm(nc).create(names.idempotencyBucket, { history: 1, storage: StorageType.File, ttl: ttlMs, allow_direct: false }),
+    new Kvm(nc).create(names.idempotencyBucket, { history: 1, storage: StorageType.File, ttl: ttlMs, allow_direct: false, replicas: opts.replicas ?? 1 }),
   );
-  const jsm = await jetstreamManager(nc);
-  const stream = `KV_${names.idempotencyBucket}`;
-  const { config } = await jsm.streams.info(stream);
   const maxAge = ttlMs * NANOS_PER_MS;
-  if (config.max_age !== maxAge) {
-    // The server refuses a duplicate window longer than max_age; this is its own default for a new stream.
-    await jsm.streams.update(stream, { ...config, max_age: maxAge, duplicate_window: Math.min(maxAge, 2 * 60 * 1000 * NANOS_PER_MS) });
-  }
+  // The server refuses a duplicate window longer than max_age; this is its own default for a new stream.
+  await reconcileBucket(nc, names.idempotencyBucket, opts, { max_age: maxAge, duplicate_window: Math.min(maxAge, 2 * 60 * 1000 * NANOS_PER_MS) });
   return kv;
 }
 
-export async function openTypesBucket(nc: NatsConnection, names: JobNames): Promise<KV> {
-  return createdDespiteRace(() => new Kvm(nc).create(names.typesBucket, { history: 1, storage: StorageType.File }));
+export async function openTypesBucket(nc: NatsConnection, names: JobNames, opts: ReplicaOptions = {}): Promise<KV> {
+  const kv = await createdDespiteRace(() => new Kvm(nc).create(names.typesBucket, { history: 1, storage: StorageType.File, replicas: opts.replicas ?? 1 }));
+  await reconcileBucket(nc, names.typesBucket, opts);
+  return kv;
 }
 
 /**
@@ -152,8 +176,27 @@ export async function openTypesBucket(nc: NatsConnection, names: JobNames): Prom
  * every projector, and a writer that lost a race must read the winner's page at once,
  * which only the stream leader promises.
  */
-export async function openIndexBucket(nc: NatsConnection, names: JobNames): Promise<KV> {
-  return createdDespiteRace(() => new Kvm(nc).create(names.indexBucket, { history: 1, storage: StorageType.File, allow_direct: false }));
+export async function openIndexBucket(nc: NatsConnection, names: JobNames, opts: ReplicaOptions = {}): Promise<KV> {
+  const kv = await createdDespiteRace(() =>
+    new Kvm(nc).create(names.indexBucket, { history: 1, storage: StorageType.File, allow_direct: false, replicas: opts.replicas ?? 1 }),
+  );
+  await reconcileBucket(nc, names.indexBucket, opts);
+  return kv;
+}
+
+/**
+ * Kvm.create finds an existing bucket as it is: this brings its stream to the wanted
+ * replica count (when given, see ReplicaOptions) and to `settings`, with one update when
+ * anything differs.
+ */
+async function reconcileBucket(nc: NatsConnection, bucket: string, opts: ReplicaOptions, settings: Partial<StreamConfig> = {}): Promise<void> {
+  const wanted: Partial<StreamConfig> = { ...settings, ...(opts.replicas === undefined ? {} : { num_replicas: opts.replicas }) };
+  if (Object.keys(wanted).length === 0) return;
+  const jsm = await jetstreamManager(nc);
+  const stream = `KV_${bucket}`;
+  const { config } = await jsm.streams.info(stream);
+  const differs = (Object.keys(wanted) as (keyof StreamConfig)[]).some((k) => config[k] !== wanted[k]);
+  if (differs) await jsm.streams.update(stream, { ...config, ...wanted });
 }
 
 /**

@@ -36,12 +36,12 @@ const signal = onShutdown(log, async () => {
 try {
   const names = jobNames(env.JOBS_PREFIX);
   nc = await connectNats({ servers: env.NATS_URL, name: "gateway", log });
-  const deps = await natsAppDeps({ nc, names, log, signal, idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS });
+  const deps = await natsAppDeps({ nc, names, log, signal, idempotencyTtlMs: env.IDEMPOTENCY_TTL_MS, replicas: env.JOBS_REPLICAS });
   log.info({ types: deps.types.list().map((t) => t.name) }, "job types loaded");
   app = buildApp({ ...deps, tokens: config.tokens, logger: log });
   if (!signal.aborted) {
     const url = await app.listen({ host: env.HOST, port: env.PORT });
-    log.info({ url, prefix: names.prefix, stream: names.stream }, `gateway listening on ${url}`);
+    log.info({ url, prefix: names.prefix, stream: names.stream, replicas: env.JOBS_REPLICAS }, `gateway listening on ${url}`);
   }
 } catch (err) {
   await nc?.close().catch(() => undefined);

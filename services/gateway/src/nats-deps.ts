@@ -29,6 +29,8 @@ export interface NatsDepsOptions {
   signal: AbortSignal;
   /** How long an Idempotency-Key is remembered. */
   idempotencyTtlMs: number;
+  /** Replicas of the stream and the buckets (JOBS_REPLICAS); left out, existing ones stay as they are and new ones get 1. */
+  replicas?: number;
   /** How long a POST waits for JetStream's publish ack (default 5 s). */
   appendTimeoutMs?: number;
   /** How long one /readyz answer is reused (default 1 s). */
@@ -42,14 +44,15 @@ export interface NatsDepsOptions {
  */
 export async function natsAppDeps(o: NatsDepsOptions): Promise<Omit<AppDeps, "tokens" | "logger">> {
   const { nc, names, log } = o;
+  const replicas = { replicas: o.replicas };
   const connected = trackConnection(nc);
   const jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, names);
-  const views = new ViewStore(await openViewBucket(nc, names));
-  const index = new IndexStore(await openIndexBucket(nc, names), names);
-  const claims = await openIdempotencyBucket(nc, names, { ttlMs: o.idempotencyTtlMs });
+  await ensureStream(jsm, names, replicas);
+  const views = new ViewStore(await openViewBucket(nc, names, replicas));
+  const index = new IndexStore(await openIndexBucket(nc, names, replicas), names);
+  const claims = await openIdempotencyBucket(nc, names, { ttlMs: o.idempotencyTtlMs, ...replicas });
   const types = new JobTypeCatalog(log);
-  await types.follow(await openTypesBucket(nc, names), o.signal);
+  await types.follow(await openTypesBucket(nc, names, replicas), o.signal);
 
   // Readiness gets its own short timeout so /readyz answers quickly during an outage.
   const probeJsm = await jetstreamManager(nc, { timeout: 2_000 });

@@ -27,10 +27,11 @@ async function main(): Promise<void> {
   const names = jobNames(config.JOBS_PREFIX);
   const nc = await connectNats({ servers: config.NATS_URL, name: "projector", log });
   const jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, names);
+  const replicas = { replicas: config.JOBS_REPLICAS };
+  await ensureStream(jsm, names, replicas);
   await ensureProjectorConsumer(jsm, names);
-  const views = new ViewStore(await openViewBucket(nc, names));
-  const index = new IndexStore(await openIndexBucket(nc, names), names);
+  const views = new ViewStore(await openViewBucket(nc, names, replicas));
+  const index = new IndexStore(await openIndexBucket(nc, names, replicas), names);
   const projector = startProjector({ nc, names, views, index, history: new EventLog(jetstream(nc), jsm, names), log });
 
   let stopping = false;

@@ -23,9 +23,10 @@ async function main(): Promise<void> {
   const nc = await connectNats({ servers: config.NATS_URL, name: "projector-rebuild", log });
   clearTimeout(unreachable);
   try {
-    await ensureStream(await jetstreamManager(nc), names);
-    const kv = await openViewBucket(nc, names);
-    const summary = await rebuildView({ nc, names, kv, index: await openIndexBucket(nc, names), log });
+    const replicas = { replicas: config.JOBS_REPLICAS };
+    await ensureStream(await jetstreamManager(nc), names, replicas);
+    const kv = await openViewBucket(nc, names, replicas);
+    const summary = await rebuildView({ nc, names, kv, index: await openIndexBucket(nc, names, replicas), log });
     log.info({ summary }, "rebuild done");
     process.stdout.write(formatSummary(names.stream, names.viewBucket, summary));
   } finally {

@@ -15,9 +15,10 @@ const names = jobNames(config.JOBS_PREFIX);
 const jobTypes = await loadJobTypes({ includeTestOnly: config.RUNNER_TEST_JOBS === "1" });
 const nc = await connectNats({ servers: config.NATS_URL, name: `runner ${config.RUNNER_ID}`, log }).catch((err: unknown) => exitOnBadStart("runner", err));
 const jsm = await jetstreamManager(nc);
-await ensureStream(jsm, names);
+const replicas = { replicas: config.JOBS_REPLICAS };
+await ensureStream(jsm, names, replicas);
 await ensureRunnerConsumer(jsm, names, { ackWaitMs: config.RUNNER_ACK_WAIT_MS });
-await announceJobTypes(await openTypesBucket(nc, names), jobTypes.map(toDescriptor));
+await announceJobTypes(await openTypesBucket(nc, names, replicas), jobTypes.map(toDescriptor));
 
 const runner = await startRunner({
   nc,
