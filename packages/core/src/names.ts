@@ -8,9 +8,13 @@
  *                               consume this family only, so their work queue is the
  *                               request subjects and nothing else.
  *   <prefix>.event.<jobId>      every later event of the job, in order. A literal
- *                               per-job subject: history is one indexed lookup, and
- *                               "expected last subject sequence" works on it (2.9 does
- *                               not accept that header against a wildcard).
+ *                               per-job subject: history is one indexed lookup, and the
+ *                               conditional writes after the request expect the last
+ *                               sequence of this subject.
+ *   <prefix>.*.<jobId>          both (jobSubjects): the request is written only when
+ *                               nothing of the job is stored yet, checked by the server
+ *                               over this wildcard, so a job is requested once forever,
+ *                               not only within the duplicate window.
  */
 const PREFIX_PATTERN = /^[a-z][a-z0-9_-]{0,30}$/;
 
@@ -24,6 +28,8 @@ export interface JobNames {
   readonly requestFilter: string;
   eventSubject(jobId: string): string;
   readonly eventFilter: string;
+  /** Every subject of one job (its request and its events): a wildcard over both families. */
+  jobSubjects(jobId: string): string;
   /** Durable pull consumer shared by every runner process. */
   readonly runnerConsumer: string;
   /** Durable pull consumer of the projector. */
@@ -63,6 +69,7 @@ export function jobNames(prefix = "jobs"): JobNames {
     requestFilter: `${prefix}.requested.*`,
     eventSubject: (jobId) => `${prefix}.event.${jobId}`,
     eventFilter: `${prefix}.event.*`,
+    jobSubjects: (jobId) => `${prefix}.*.${jobId}`,
     runnerConsumer: `${prefix}-runners`,
     projectorConsumer: `${prefix}-projector`,
     viewBucket: `${prefix}-view`,

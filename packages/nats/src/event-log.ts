@@ -1,4 +1,4 @@
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JetStreamPublishOptions } from "@nats-io/jetstream";
 import { decodeEvent, encodeEvent, type JobEvent, type JobNames, type StoredEvent } from "@jobs/core";
 
 /**
@@ -20,7 +20,9 @@ export class EventLog {
 
   /**
    * Publishes one event and waits for JetStream's ack: when this resolves the event is
-   * stored. Returns the stream sequence (of the first copy, for a duplicate).
+   * stored. Returns the stream sequence (of the first copy, for a duplicate). A
+   * JobRequested for a job that already has one is refused (EventConflictError) unless
+   * it is the same message (a retry).
    *
    * `expectLastEventSeq` makes the write conditional (optimistic concurrency per job): it
    * is stored only if the last message on the job's event subject is still that sequence
@@ -44,7 +46,7 @@ export class EventLog {
       const ack = await this.js.publish(this.subjectOf(event), encodeEvent(event), {
         msgID: msgId,
         timeout: opts.timeoutMs ?? 5_000,
-        ...(opts.expectLastEventSeq === undefined ? {} : { expect: { lastSubjectSequence: opts.expectLastEventSeq } }),
+        expect: this.expectation(event, opts.expectLastEventSeq),
       });
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
@@ -53,6 +55,17 @@ export class EventLog {
       if (ours !== null) return { seq: ours, duplicate: true };
       throw new EventConflictError(event.jobId, opts.expectLastEventSeq ?? 0, { cause: err });
     }
+  }
+
+  /**
+   * A JobRequested is stored only when nothing of its job is (sequence 0 over every
+   * subject of the job, a wildcard the server checks): the duplicate window forgets a
+   * message id after two minutes, this never does. Later events expect what the caller
+   * read, when it says so.
+   */
+  private expectation(event: JobEvent, expectLastEventSeq: number | undefined): JetStreamPublishOptions["expect"] {
+    if (event.type === "JobRequested") return { lastSubjectSequence: 0, lastSubjectSequenceSubject: this.names.jobSubjects(event.jobId) };
+    return expectLastEventSeq === undefined ? {} : { lastSubjectSequence: expectLastEventSeq };
   }
 
   /** The sequence of the job's last event when it is the one published with `msgId`, else null. */

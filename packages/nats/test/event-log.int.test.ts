@@ -63,6 +63,18 @@ describe("EventLog against a real nats-server", () => {
     expect(await log.read(id)).toHaveLength(1);
   });
 
+  it("stores a job's request once, also after the duplicate window has forgotten its message id", async () => {
+    const id = newJobId();
+    const first = await log.append(requested(id), `${id}:requested`);
+    // The server remembers a message id for two minutes; another id stands for a retry after that.
+    await expect(log.append(requested(id), `${id}:requested-later`)).rejects.toBeInstanceOf(EventConflictError);
+    await log.append(started(id), `${id}:started:1`);
+    await expect(log.append(requested(id), `${id}:requested-later`)).rejects.toBeInstanceOf(EventConflictError);
+    // The same message again is our own first copy, wherever the job has got to.
+    expect(await log.append(requested(id), `${id}:requested`)).toEqual({ seq: first.seq, duplicate: true });
+    expect((await log.read(id)).map((e) => e.event.type)).toEqual(["JobRequested", "JobStarted"]);
+  });
+
   it("reads a long history (more than one fetch batch)", async () => {
     const id = newJobId();
     await log.append(requested(id), `${id}:requested`);

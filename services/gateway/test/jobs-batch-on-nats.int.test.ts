@@ -14,7 +14,9 @@ describe("POST /job/batch on NATS", () => {
   beforeAll(async () => {
     g = await gatewayOnNats({
       label: "batch",
-      appendTimeoutMs: 1_000,
+      // The product's default: with fsync before every ack (sync_interval: always) one
+      // server acknowledges a thousand pipelined publishes in over a second here.
+      appendTimeoutMs: 5_000,
       readinessCacheMs: 0,
       beforeApp(on) {
         const request = on.nc.request.bind(on.nc);
