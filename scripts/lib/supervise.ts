@@ -46,10 +46,15 @@ export class SupervisedProcess {
   /** How many times the process ended on its own (not through `stop`/`kill`). */
   unexpectedExits = 0;
 
+  readonly spec: ProcessSpec;
+  private readonly options: SuperviseOptions;
+
   constructor(
-    readonly spec: ProcessSpec,
-    private readonly options: SuperviseOptions,
+    spec: ProcessSpec,
+    options: SuperviseOptions,
   ) {
+    this.spec = spec;
+    this.options = options;
     this.initialBackoffMs = options.initialBackoffMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.stableAfterMs = options.stableAfterMs ?? 30_000;

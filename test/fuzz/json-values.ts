@@ -6,7 +6,11 @@ import type { Prng } from "./prng.ts";
  * duplicate keys, deep nesting), embedded with `Raw` and written by `toJsonText`.
  */
 export class Raw {
-  constructor(readonly text: string) {}
+  readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
 }
 
 /** JSON text of a value whose leaves may be `Raw` text, written as is. */

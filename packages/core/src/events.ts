@@ -101,8 +101,11 @@ export interface StoredEvent {
 const checkEvent = Compile(JobEvent);
 
 export class InvalidEventError extends Error {
-  constructor(readonly details: string[]) {
+  readonly details: string[];
+
+  constructor(details: string[]) {
     super(`invalid job event: ${details.join("; ")}`);
+    this.details = details;
     this.name = "InvalidEventError";
   }
 }

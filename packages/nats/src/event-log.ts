@@ -7,11 +7,19 @@ import { decodeEvent, encodeEvent, type JobEvent, type JobNames, type StoredEven
  * the stream's 2-minute duplicate window).
  */
 export class EventLog {
+  private readonly js: JetStreamClient;
+  private readonly jsm: JetStreamManager;
+  readonly names: JobNames;
+
   constructor(
-    private readonly js: JetStreamClient,
-    private readonly jsm: JetStreamManager,
-    readonly names: JobNames,
-  ) {}
+    js: JetStreamClient,
+    jsm: JetStreamManager,
+    names: JobNames,
+  ) {
+    this.js = js;
+    this.jsm = jsm;
+    this.names = names;
+  }
 
   /** Subject an event goes to: the request subject for JobRequested, the job's event subject otherwise. */
   subjectOf(event: JobEvent): string {
@@ -138,12 +146,17 @@ export function lastEventSeq(events: readonly StoredEvent[]): number {
 
 /** A conditional append lost: another event was stored on the job's subject first. */
 export class EventConflictError extends Error {
+  readonly jobId: string;
+  readonly expectedLastEventSeq: number;
+
   constructor(
-    readonly jobId: string,
-    readonly expectedLastEventSeq: number,
+    jobId: string,
+    expectedLastEventSeq: number,
     options?: ErrorOptions,
   ) {
     super(`job ${jobId} changed since event seq ${expectedLastEventSeq}`, options);
+    this.jobId = jobId;
+    this.expectedLastEventSeq = expectedLastEventSeq;
     this.name = "EventConflictError";
   }
 }

@@ -20,10 +20,16 @@ export interface IndexPageEntry {
  * writers (several projectors, a rebuild) never overwrite each other's pages.
  */
 export class IndexStore {
+  readonly kv: KV;
+  private readonly names: JobNames;
+
   constructor(
-    readonly kv: KV,
-    private readonly names: JobNames,
-  ) {}
+    kv: KV,
+    names: JobNames,
+  ) {
+    this.kv = kv;
+    this.names = names;
+  }
 
   async head(app: string): Promise<IndexHeadEntry | null> {
     const e = await this.kv.get(this.names.indexHeadKey(app));

@@ -23,7 +23,11 @@ export async function announceJobTypes(kv: KV, descriptors: JobTypeDescriptor[])
 export class JobTypeCatalog {
   private readonly types = new Map<string, JobTypeDescriptor>();
 
-  constructor(private readonly log: Logger) {}
+  private readonly log: Logger;
+
+  constructor(log: Logger) {
+    this.log = log;
+  }
 
   list(): JobTypeDescriptor[] {
     return [...this.types.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -12,7 +12,11 @@ export interface ViewEntry {
  * silently overwrite each other's fold.
  */
 export class ViewStore {
-  constructor(readonly kv: KV) {}
+  readonly kv: KV;
+
+  constructor(kv: KV) {
+    this.kv = kv;
+  }
 
   async get(jobId: string): Promise<ViewEntry | null> {
     const entry = await this.kv.get(jobId);

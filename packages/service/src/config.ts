@@ -7,8 +7,11 @@ import { Value } from "typebox/value";
  * service reads `process.env`.
  */
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
     super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.problems = problems;
     this.name = "ConfigError";
   }
 }

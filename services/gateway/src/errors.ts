@@ -72,12 +72,19 @@ export interface ProblemExtras {
 
 /** An error a route throws on purpose; the error handler renders it from the catalogue. */
 export class ApiError extends Error {
+  readonly code: ProblemCode;
+  readonly detail: string;
+  readonly extras: ProblemExtras;
+
   constructor(
-    readonly code: ProblemCode,
-    readonly detail: string,
-    readonly extras: ProblemExtras = {},
+    code: ProblemCode,
+    detail: string,
+    extras: ProblemExtras = {},
   ) {
     super(detail);
+    this.code = code;
+    this.detail = detail;
+    this.extras = extras;
     this.name = "ApiError";
   }
 

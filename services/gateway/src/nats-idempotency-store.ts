@@ -28,7 +28,11 @@ export function claimKey(app: string, key: string): string {
  * claims by any number of gateways exactly one wins. The others read the winner's claim.
  */
 export class NatsIdempotencyStore implements IdempotencyStore {
-  constructor(private readonly opts: NatsIdempotencyStoreOptions) {}
+  private readonly opts: NatsIdempotencyStoreOptions;
+
+  constructor(opts: NatsIdempotencyStoreOptions) {
+    this.opts = opts;
+  }
 
   async claim(app: string, key: string, claim: IdempotencyClaim): Promise<ClaimResult> {
     const k = claimKey(app, key);

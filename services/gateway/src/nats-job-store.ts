@@ -28,7 +28,10 @@ export interface NatsJobStoreOptions {
 export class NatsJobStore implements JobStore {
   private readonly appendTimeoutMs: number;
 
-  constructor(private readonly opts: NatsJobStoreOptions) {
+  private readonly opts: NatsJobStoreOptions;
+
+  constructor(opts: NatsJobStoreOptions) {
+    this.opts = opts;
     this.appendTimeoutMs = opts.appendTimeoutMs ?? 5_000;
   }
 

@@ -21,7 +21,11 @@ type Result = { ready: boolean; reason?: string };
 export class NatsReadiness implements Readiness {
   private cached: { at: number; result: Promise<Result> } | null = null;
 
-  constructor(private readonly opts: NatsReadinessOptions) {}
+  private readonly opts: NatsReadinessOptions;
+
+  constructor(opts: NatsReadinessOptions) {
+    this.opts = opts;
+  }
 
   check(): Promise<Result> {
     const now = (this.opts.now ?? Date.now)();

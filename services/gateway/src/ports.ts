@@ -119,11 +119,14 @@ export class StoreUnavailableError extends Error {
 
 /** A conditional append lost: another event of the job was stored after the one it expected. */
 export class JobChangedError extends Error {
+  readonly jobId: string;
+
   constructor(
-    readonly jobId: string,
+    jobId: string,
     options?: { cause?: unknown },
   ) {
     super(`job ${jobId} changed while the request was deciding`, options);
+    this.jobId = jobId;
     this.name = "JobChangedError";
   }
 }

@@ -25,7 +25,11 @@ export class PageCache {
   private readonly pages = new Map<string, Cached>();
   private readonly heads = new Map<string, IndexHeadEntry>();
 
-  constructor(readonly capacity = 128) {}
+  readonly capacity: number;
+
+  constructor(capacity = 128) {
+    this.capacity = capacity;
+  }
 
   page(app: string, n: number): Cached | undefined {
     return touch(this.pages, `${app}.${n}`);
@@ -79,11 +83,19 @@ export class AppPages {
   private headEntry: IndexHeadEntry | null | undefined;
   private newHead: number | undefined;
 
+  private readonly store: IndexPort;
+  private readonly cache: PageCache;
+  readonly app: string;
+
   constructor(
-    private readonly store: IndexPort,
-    private readonly cache: PageCache,
-    readonly app: string,
-  ) {}
+    store: IndexPort,
+    cache: PageCache,
+    app: string,
+  ) {
+    this.store = store;
+    this.cache = cache;
+    this.app = app;
+  }
 
   /** The head page number, or null when the application has no head yet. */
   async head(): Promise<number | null> {

@@ -51,10 +51,13 @@ export class IndexWriter {
   private readonly cache: PageCache;
   private readonly queues = new Map<string, Waiting[]>();
 
+  private readonly store: IndexPort;
+
   constructor(
-    private readonly store: IndexPort,
+    store: IndexPort,
     opts: { cachePages?: number } = {},
   ) {
+    this.store = store;
     this.cache = new PageCache(opts.cachePages);
   }
 

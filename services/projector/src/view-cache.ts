@@ -14,7 +14,11 @@ export interface CachedView {
 export class ViewCache {
   private readonly entries = new Map<string, CachedView>();
 
-  constructor(readonly capacity = 20_000) {}
+  readonly capacity: number;
+
+  constructor(capacity = 20_000) {
+    this.capacity = capacity;
+  }
 
   get size(): number {
     return this.entries.size;

@@ -27,11 +27,18 @@ export class FetchedAhead {
   /** Set by a hand-back, cleared when a job ends: no fetching ahead again while only long jobs run. */
   private paused = false;
 
+  private readonly slots: Slots;
+  private readonly start: (msg: JsMsg) => void;
+  private readonly opts: FetchAheadOptions & { log: Logger; now?: () => number };
+
   constructor(
-    private readonly slots: Slots,
-    private readonly start: (msg: JsMsg) => void,
-    private readonly opts: FetchAheadOptions & { log: Logger; now?: () => number },
+    slots: Slots,
+    start: (msg: JsMsg) => void,
+    opts: FetchAheadOptions & { log: Logger; now?: () => number },
   ) {
+    this.slots = slots;
+    this.start = start;
+    this.opts = opts;
     slots.onFree(() => {
       this.paused = false;
       this.pump();

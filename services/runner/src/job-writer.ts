@@ -13,13 +13,23 @@ export type SettleResult = "stored" | "ended-elsewhere" | "gave-up";
  * (say a progress whose ack was lost did get stored), it retries against the new last event.
  */
 export class JobWriter {
+  private readonly events: EventLog;
+  private readonly jobId: string;
+  /** Sequence of the job's last event after its request (0: none yet). */
+  private lastSeq: number;
+  private readonly opts: { giveUp: AbortSignal; log: Logger; onRetry?: () => void };
+
   constructor(
-    private readonly events: EventLog,
-    private readonly jobId: string,
-    /** Sequence of the job's last event after its request (0: none yet). */
-    private lastSeq: number,
-    private readonly opts: { giveUp: AbortSignal; log: Logger; onRetry?: () => void },
-  ) {}
+    events: EventLog,
+    jobId: string,
+    lastSeq: number,
+    opts: { giveUp: AbortSignal; log: Logger; onRetry?: () => void },
+  ) {
+    this.events = events;
+    this.jobId = jobId;
+    this.lastSeq = lastSeq;
+    this.opts = opts;
+  }
 
   /** The JobStarted: stored or null (gave up); throws EventConflictError when the job changed meanwhile. */
   async start([event, msgId]: [JobEvent, string]): Promise<number | null> {

@@ -19,10 +19,16 @@ export class ProgressReporter {
   private sequence = 0;
   private closed = false;
 
+  private readonly send: SendProgress;
+  private readonly intervalMs: number;
+
   constructor(
-    private readonly send: SendProgress,
-    private readonly intervalMs = 200,
-  ) {}
+    send: SendProgress,
+    intervalMs = 200,
+  ) {
+    this.send = send;
+    this.intervalMs = intervalMs;
+  }
 
   report(percent: number, message?: string): void {
     if (this.closed || !Number.isFinite(percent)) return;

@@ -5,11 +5,14 @@ import { runInWorker } from "./run-in-worker.ts";
 
 /** Why the runner stopped waiting for an attempt before the job type returned. */
 export class AttemptAborted extends Error {
+  readonly why: "timeout" | "shutdown" | "finished";
+
   constructor(
-    readonly why: "timeout" | "shutdown" | "finished",
+    why: "timeout" | "shutdown" | "finished",
     message: string,
   ) {
     super(message);
+    this.why = why;
     this.name = "AttemptAborted";
   }
 }

@@ -12,7 +12,11 @@ export class Slots {
   private settled = 0;
   private averageMs = 0;
 
-  constructor(readonly size: number) {}
+  readonly size: number;
+
+  constructor(size: number) {
+    this.size = size;
+  }
 
   get free(): number {
     return this.size - this.used;
