@@ -11,7 +11,11 @@ export class CompletionTracker {
   private readonly succeeded = new Map<string, number>();
   private matched = 0;
 
-  constructor(readonly expected: number) {}
+  readonly expected: number;
+
+  constructor(expected: number) {
+    this.expected = expected;
+  }
 
   readonly onAccepted = (id: string, at: number): void => {
     if (this.accepted.has(id)) return;

@@ -14,12 +14,14 @@ export interface HttpAnswer {
 export class HttpClient {
   private readonly agent: Agent;
   private readonly url: URL;
+  private readonly token: string;
 
   constructor(
     baseUrl: string,
-    private readonly token: string,
+    token: string,
     maxSockets = 64,
   ) {
+    this.token = token;
     this.url = new URL(baseUrl);
     this.agent = new Agent({ keepAlive: true, maxSockets });
   }
