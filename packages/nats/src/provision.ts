@@ -82,6 +82,7 @@ export async function ensureStream(jsm: JetStreamManager, names: JobNames, opts:
     if (!isNotFound(err)) throw err;
     await createdDespiteRace(() => jsm.streams.add(wanted));
   }
+  await untilServing(jsm, names.stream, opts.replicas);
 }
 
 /*
@@ -197,6 +198,42 @@ async function reconcileBucket(nc: NatsConnection, bucket: string, opts: Replica
   const { config } = await jsm.streams.info(stream);
   const differs = (Object.keys(wanted) as (keyof StreamConfig)[]).some((k) => config[k] !== wanted[k]);
   if (differs) await jsm.streams.update(stream, { ...config, ...wanted });
+  await untilServing(jsm, stream, opts.replicas);
+}
+
+/** How long a start-up waits for a stream or bucket to answer. */
+const SERVING_WAIT_MS = 30_000;
+
+/**
+ * A replicated stream or bucket has no leader for a moment after it is created (or
+ * found by a process that lost the creation race), and then its replicas' direct-get
+ * subscriptions take a moment to reach every server of the cluster: until both, its
+ * direct gets answer "no responders" and it takes no writes. Waits for that (a leader,
+ * and a direct get that answers), so a service starts on assets that work. Only when
+ * the caller named a replica count: a service, not a test's or tool's reader.
+ */
+async function untilServing(jsm: JetStreamManager, stream: string, replicas: number | undefined): Promise<void> {
+  if (replicas === undefined) return;
+  const deadline = Date.now() + SERVING_WAIT_MS;
+  let last: unknown = "no leader";
+  for (;;) {
+    try {
+      const info = await jsm.streams.info(stream);
+      if (info.cluster !== undefined && !info.cluster.leader) throw new Error("no leader");
+      if (info.config.allow_direct) {
+        // Any subject of the stream: "not found" is an answer, "no responders" is not.
+        const subject = (info.config.subjects?.[0] ?? "").replaceAll(">", "_").replaceAll("*", "_");
+        await jsm.direct.getMessage(stream, { last_by_subj: subject });
+      }
+      return;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${stream} does not answer within ${SERVING_WAIT_MS / 1000} s (${replicas} replicas; are most of the cluster's servers up?): ${String(last)}`);
+    }
+    await sleep(100);
+  }
 }
 
 /**
