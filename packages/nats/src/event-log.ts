@@ -78,8 +78,22 @@ export class EventLog {
 
   /** The sequence of the job's last event when it is the one published with `msgId`, else null. */
   private async storedCopy(event: JobEvent, msgId: string): Promise<number | null> {
-    const last = await this.jsm.direct.getMessage(this.names.stream, { last_by_subj: this.subjectOf(event) });
-    return last !== null && last.header?.get(MSG_ID_HEADER) === msgId ? last.seq : null;
+    const ours = (m: { header?: { get(k: string): string } } | null) => m !== null && m.header?.get(MSG_ID_HEADER) === msgId;
+    let last = await this.jsm.direct.getMessage(this.names.stream, { last_by_subj: this.subjectOf(event) });
+    // A replica that answered the direct get may not have applied our first copy yet.
+    if (!ours(last)) last = await this.fromLeader(this.subjectOf(event));
+    return last !== null && ours(last) ? last.seq : null;
+  }
+
+  /**
+   * The last message on `subject` as the stream leader has it. Direct gets are answered
+   * by any replica that is nearly caught up (R3), which applies a write a moment after
+   * the leader acknowledged it; only the leader is sure to hold what was just stored.
+   * Slower (the JetStream API), so only asked when a direct get found nothing or not
+   * the message expected.
+   */
+  private fromLeader(subject: string) {
+    return this.jsm.streams.getMessage(this.names.stream, { last_by_subj: subject });
   }
 
   /**
@@ -107,7 +121,9 @@ export class EventLog {
   }
 
   async read(jobId: string): Promise<StoredEvent[]> {
-    const request = await this.jsm.direct.getMessage(this.names.stream, { last_by_subj: this.names.requestSubject(jobId) });
+    const requestSubject = this.names.requestSubject(jobId);
+    // A job just accepted may not be on the replica that answers the direct get yet: never call it unknown before the leader says so.
+    const request = (await this.jsm.direct.getMessage(this.names.stream, { last_by_subj: requestSubject })) ?? (await this.fromLeader(requestSubject));
     if (request === null) return [];
     const out: StoredEvent[] = [{ seq: request.seq, event: decodeEvent(request.data) }];
     const subject = this.names.eventSubject(jobId);
