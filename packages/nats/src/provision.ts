@@ -10,7 +10,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import { Kvm, type KV } from "@nats-io/kv";
+import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JobNames } from "@jobs/core";
 
@@ -59,6 +59,10 @@ export function streamConfig(names: JobNames, opts: ReplicaOptions = {}): Partia
 }
 
 export async function ensureStream(jsm: JetStreamManager, names: JobNames, opts: ReplicaOptions = {}): Promise<void> {
+  await whileTransient(() => ensureStreamOnce(jsm, names, opts));
+}
+
+async function ensureStreamOnce(jsm: JetStreamManager, names: JobNames, opts: ReplicaOptions): Promise<void> {
   const wanted = streamConfig(names, opts);
   try {
     const info = await jsm.streams.info(names.stream);
@@ -110,7 +114,7 @@ export async function ensureRunnerConsumer(jsm: JetStreamManager, names: JobName
     max_deliver: -1,
     max_ack_pending: 20_000,
   });
-  if (config.ack_wait !== ackWait) await jsm.consumers.update(names.stream, names.runnerConsumer, { ack_wait: ackWait });
+  if (config.ack_wait !== ackWait) await whileTransient(() => jsm.consumers.update(names.stream, names.runnerConsumer, { ack_wait: ackWait }));
 }
 
 export async function ensureProjectorConsumer(jsm: JetStreamManager, names: JobNames): Promise<void> {
@@ -127,21 +131,19 @@ export async function ensureProjectorConsumer(jsm: JetStreamManager, names: JobN
 
 /** The consumer's info: the existing one as found, or the one just created. */
 async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Parameters<JetStreamManager["consumers"]["add"]>[1]): Promise<ConsumerInfo> {
-  try {
-    return await jsm.consumers.info(stream, config.durable_name!);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    return jsm.consumers.add(stream, config);
-  }
+  return whileTransient(async () => {
+    try {
+      return await jsm.consumers.info(stream, config.durable_name!);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      return jsm.consumers.add(stream, config);
+    }
+  });
 }
 
 export async function openViewBucket(nc: NatsConnection, names: JobNames, opts: ReplicaOptions = {}): Promise<KV> {
   // history 1: the bucket is a derived view; the stream is the history.
-  const kv = await createdDespiteRace(() =>
-    new Kvm(nc).create(names.viewBucket, { history: 1, storage: StorageType.File, allow_direct: true, replicas: opts.replicas ?? 1 }),
-  );
-  await reconcileBucket(nc, names.viewBucket, opts);
-  return kv;
+  return openBucket(nc, names.viewBucket, { allow_direct: true }, opts);
 }
 
 /** How long an Idempotency-Key is remembered when the gateway is not told otherwise. */
@@ -156,19 +158,16 @@ export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
  */
 export async function openIdempotencyBucket(nc: NatsConnection, names: JobNames, opts: { ttlMs?: number } & ReplicaOptions = {}): Promise<KV> {
   const ttlMs = opts.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
-  const kv = await createdDespiteRace(() =>
-    new Kvm(nc).create(names.idempotencyBucket, { history: 1, storage: StorageType.File, ttl: ttlMs, allow_direct: false, replicas: opts.replicas ?? 1 }),
-  );
   const maxAge = ttlMs * NANOS_PER_MS;
   // The server refuses a duplicate window longer than max_age; this is its own default for a new stream.
-  await reconcileBucket(nc, names.idempotencyBucket, opts, { max_age: maxAge, duplicate_window: Math.min(maxAge, 2 * 60 * 1000 * NANOS_PER_MS) });
-  return kv;
+  return openBucket(nc, names.idempotencyBucket, { ttl: ttlMs, allow_direct: false }, opts, {
+    max_age: maxAge,
+    duplicate_window: Math.min(maxAge, 2 * 60 * 1000 * NANOS_PER_MS),
+  });
 }
 
 export async function openTypesBucket(nc: NatsConnection, names: JobNames, opts: ReplicaOptions = {}): Promise<KV> {
-  const kv = await createdDespiteRace(() => new Kvm(nc).create(names.typesBucket, { history: 1, storage: StorageType.File, replicas: opts.replicas ?? 1 }));
-  await reconcileBucket(nc, names.typesBucket, opts);
-  return kv;
+  return openBucket(nc, names.typesBucket, {}, opts);
 }
 
 /**
@@ -178,11 +177,16 @@ export async function openTypesBucket(nc: NatsConnection, names: JobNames, opts:
  * which only the stream leader promises.
  */
 export async function openIndexBucket(nc: NatsConnection, names: JobNames, opts: ReplicaOptions = {}): Promise<KV> {
-  const kv = await createdDespiteRace(() =>
-    new Kvm(nc).create(names.indexBucket, { history: 1, storage: StorageType.File, allow_direct: false, replicas: opts.replicas ?? 1 }),
-  );
-  await reconcileBucket(nc, names.indexBucket, opts);
-  return kv;
+  return openBucket(nc, names.indexBucket, { allow_direct: false }, opts);
+}
+
+/** Every bucket: history 1, file storage, the replica count (see ReplicaOptions), and `settings` on its stream. */
+async function openBucket(nc: NatsConnection, bucket: string, options: Partial<KvOptions>, opts: ReplicaOptions, settings: Partial<StreamConfig> = {}): Promise<KV> {
+  return whileTransient(async () => {
+    const kv = await createdDespiteRace(() => new Kvm(nc).create(bucket, { history: 1, storage: StorageType.File, ...options, replicas: opts.replicas ?? 1 }));
+    await reconcileBucket(nc, bucket, opts, settings);
+    return kv;
+  });
 }
 
 /**
@@ -234,6 +238,39 @@ async function untilServing(jsm: JetStreamManager, stream: string, replicas: num
     }
     await sleep(100);
   }
+}
+
+/** How long provisioning keeps trying through transient failures before it gives up. */
+const TRANSIENT_WAIT_MS = 30_000;
+
+/**
+ * Runs an idempotent provisioning step again while it fails for a reason that passes:
+ * a request that timed out or found no responder, or JetStream answering that the
+ * cluster is not available. In a cluster that happens while a new stream or bucket
+ * elects its leader or the servers elect a meta leader (all services starting at once
+ * on a loaded machine, a server restarting), and the step would succeed a moment later.
+ */
+async function whileTransient<T>(step: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + TRANSIENT_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() > deadline) throw err;
+      await sleep(Math.min(100 * attempt, 1_000));
+    }
+  }
+}
+
+/** JetStream's err_code for "JetStream system temporarily unavailable" (no meta or group leader). */
+const CLUSTER_NOT_AVAILABLE = 10008;
+
+function isTransient(err: unknown): boolean {
+  for (let e = err as { name?: string; message?: string; api_error?: { err_code?: number }; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.name === "TimeoutError" || e.name === "NoResponders" || e.api_error?.err_code === CLUSTER_NOT_AVAILABLE) return true;
+    if (/no responders|temporarily unavailable/i.test(e.message ?? "")) return true;
+  }
+  return false;
 }
 
 /**
