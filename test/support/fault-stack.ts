@@ -3,16 +3,24 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { expect } from "vitest";
 import { eventually } from "./eventually.ts";
 import { apiClient } from "./http.ts";
-import { startNatsServer, testPrefix, type NatsServerHandle } from "./nats-server.ts";
+import { startNatsCluster, startNatsServer, testPrefix, type NatsClusterHandle, type NatsServerHandle } from "./nats-server.ts";
 import { startStack, type ServiceProcess, type Stack } from "./services.ts";
 
 /**
- * The whole service on its own nats-server for a fault test: named runners (RUNNER_ID,
- * so a JobStarted tells which process ran the job), a test connection that outlives
- * NATS outages, and a teardown that never leaves a process behind.
+ * The whole service on its own nats-server (or three-node cluster) for a fault test:
+ * named runners (RUNNER_ID, so a JobStarted tells which process ran the job), a test
+ * connection that outlives NATS outages, and a teardown that never leaves a process behind.
  */
-export interface FaultStack {
+export interface FaultStack extends StackOnNats {
   nats: NatsServerHandle;
+}
+
+/** The same on a three-node cluster: NATS_URL lists every node, JOBS_REPLICAS is 3. */
+export interface ClusterFaultStack extends StackOnNats {
+  cluster: NatsClusterHandle;
+}
+
+interface StackOnNats {
   stack: Stack;
   names: JobNames;
   /** The test's own connection (reconnects forever, like the services'). */
@@ -27,13 +35,30 @@ export interface FaultStack {
   /** Processes that exited while the test did not stop them: [] while all is well. */
   unexpectedExits(): string[];
   logs(): string;
-  /** SIGTERM to every process still running (SIGKILL after `graceMs`), then the server and its store. */
+  /** SIGTERM to every process still running (SIGKILL after `graceMs`), then the server(s) and store(s). */
   dispose(graceMs?: number): Promise<void>;
 }
 
+interface FaultStackOptions {
+  label: string;
+  runnerIds: string[];
+  types?: string[];
+  env?: Record<string, string>;
+}
+
 /** Starts the stack and waits until the gateway knows the job `types` the test sends (if given). */
-export async function startFaultStack(opts: { label: string; runnerIds: string[]; types?: string[]; env?: Record<string, string> }): Promise<FaultStack> {
+export async function startFaultStack(opts: FaultStackOptions): Promise<FaultStack> {
   const nats = await startNatsServer();
+  return { ...(await stackOn(nats, opts)), nats };
+}
+
+/** The stack on a fresh three-node cluster, every service given all three URLs and JOBS_REPLICAS=3. */
+export async function startClusterFaultStack(opts: FaultStackOptions): Promise<ClusterFaultStack> {
+  const cluster = await startNatsCluster();
+  return { ...(await stackOn(cluster, { ...opts, env: { JOBS_REPLICAS: "3", ...opts.env } })), cluster };
+}
+
+async function stackOn(nats: { url: string; dispose(): Promise<void> }, opts: FaultStackOptions): Promise<StackOnNats> {
   const prefix = testPrefix(opts.label);
   const runners = new Map<string, ServiceProcess>();
   // Exits the test asked for (stop()) are expected; any other exit is a finding.
@@ -42,7 +67,8 @@ export async function startFaultStack(opts: { label: string; runnerIds: string[]
   let nc: NatsConnection | undefined;
   try {
     stack = await startStack({ natsUrl: nats.url, prefix, runnerIds: opts.runnerIds, env: opts.env });
-    nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: "fault-test" });
+    // Every server of NATS_URL, as the services take it.
+    nc = await connect({ servers: nats.url.split(","), maxReconnectAttempts: -1, reconnectTimeWait: 250, name: "fault-test" });
     const api = apiClient(stack.baseUrl, stack.token);
     const types = opts.types ?? [];
     await eventually(async () => expect((await api.get("/job-types")).body.items.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(types)), {
@@ -71,7 +97,6 @@ export async function startFaultStack(opts: { label: string; runnerIds: string[]
   const running = (p: ServiceProcess) => p.child.exitCode === null && p.child.signalCode === null;
 
   return {
-    nats,
     stack: s,
     names: jobNames(prefix),
     nc,

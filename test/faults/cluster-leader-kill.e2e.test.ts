@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contractCheckedApi, pollAccepted, postInsisting, streamLeader } from "../support/cluster.ts";
+import { eventually } from "../support/eventually.ts";
+import { startClusterFaultStack, type ClusterFaultStack } from "../support/fault-stack.ts";
+import { allJobHistories } from "../support/job-history.ts";
+import { waitForFinal } from "../support/job-traffic.ts";
+
+/**
+ * A three-node cluster, JOBS_REPLICAS=3, every service given all three URLs. In the middle
+ * of 500 jobs the server leading the stream is SIGKILLed; another takes over. Clients
+ * send each job with an Idempotency-Key and retry 503s, as the contract tells them to.
+ * Throughout, every answer holds to the contract (202 or 200 only for a stored job, 503
+ * with Retry-After otherwise, never a 404 for a job that was accepted), every job is
+ * accepted in the end and succeeds, each key made exactly one job, and the stream holds
+ * exactly one JobFinished per job.
+ */
+const JOBS = 500;
+const KILL_AFTER = 150;
+let f: ClusterFaultStack;
+
+beforeAll(async () => {
+  f = await startClusterFaultStack({ label: "lkill", types: ["sum", "sleep"], runnerIds: ["lk-a", "lk-b"] });
+}, 60_000);
+
+afterAll(async () => {
+  await f?.dispose();
+});
+
+describe("SIGKILL of the stream leader of a three-node cluster mid-burst", () => {
+  it("loses no job, never answers 404 for an accepted one, and answers only 503 + Retry-After while it cannot store", async () => {
+    const checked = contractCheckedApi(f.api);
+    const poller = pollAccepted(checked);
+    const bodies = Array.from({ length: JOBS }, (_, i) => (i % 2 === 0 ? { type: "sum", params: { a: i, b: 1 } } : { type: "sleep", params: { ms: 0 } }));
+
+    let killed: Promise<{ leader: string; at: number }> | undefined;
+    const jobs = await postInsisting(checked.api, bodies, {
+      concurrency: 16,
+      keyPrefix: "lkill",
+      deadlineMs: 60_000,
+      onDone: (done) => {
+        if (done !== KILL_AFTER) return;
+        killed = (async () => {
+          const leader = await streamLeader(f.nc, f.cluster, f.names.stream);
+          await leader.stop("SIGKILL");
+          return { leader: leader.name, at: Date.now() };
+        })();
+      },
+    });
+    const kill = await killed!;
+
+    // Every job was accepted in the end, each key naming one job of its own.
+    expect(jobs.filter((j) => j.id === undefined), f.logs()).toEqual([]);
+    const ids = jobs.map((j) => j.id!);
+    expect(new Set(ids).size).toBe(JOBS);
+    // The kill was felt (some requests were refused), and the service took jobs again after it.
+    const refused = jobs.filter((j) => j.statuses.includes(503)).length;
+    expect(refused, checked.statuses()).toBeGreaterThan(0);
+    const newLeader = await streamLeader(f.nc, f.cluster, f.names.stream);
+    expect(newLeader.name).not.toBe(kill.leader);
+
+    const finals = await waitForFinal(checked.api, ids, { timeoutMs: 45_000, logs: f.logs });
+    ids.forEach((id, i) => {
+      const body = bodies[i]!;
+      expect(finals.get(id), id).toMatchObject({ status: "succeeded", result: body.type === "sum" ? { value: i + 1 } : { ms: 0 } });
+    });
+    const polls = await poller.stop();
+    expect(polls).toBeGreaterThan(0);
+    expect(checked.violations, checked.statuses()).toEqual([]);
+
+    // The stream holds exactly these jobs (a 503 whose event was stored after all was
+    // completed by its retry, under the same id), each ended exactly once.
+    const histories = await eventually(
+      async () => {
+        const h = await allJobHistories(f.nc, f.names);
+        const unfinished = [...h].filter(([, events]) => !events.some((e) => e.event.type === "JobFinished")).map(([id]) => id);
+        expect(unfinished).toEqual([]);
+        return h;
+      },
+      { timeoutMs: 20_000, intervalMs: 1_000 },
+    );
+    expect(new Set(histories.keys())).toEqual(new Set(ids));
+    const finishes = [...histories].map(([id, h]) => [id, h.filter((e) => e.event.type === "JobFinished").length] as const);
+    expect(finishes.filter(([, n]) => n !== 1)).toEqual([]);
+    expect(f.unexpectedExits(), f.logs()).toEqual([]);
+    console.log(
+      `leader ${kill.leader} killed, ${newLeader.name} leads now; ${refused} of ${JOBS} jobs refused with 503 at least once; ${polls} GETs while it ran; answers ${checked.statuses()}`,
+    );
+  }, 85_000);
+});
