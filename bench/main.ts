@@ -2,6 +2,7 @@ import { baselineUnavailable, startBullmqSystem } from "./lib/bullmq-system.ts";
 import { Cleanup } from "./lib/cleanup.ts";
 import { now } from "./lib/clock.ts";
 import type { BenchContext } from "./lib/context.ts";
+import { describeDurability } from "./lib/durability.ts";
 import { describeMachine, loadAverage } from "./lib/machine.ts";
 import { parseOptions, type BenchOptions, type ScenarioName } from "./lib/options.ts";
 import { startOurSystem } from "./lib/our-system.ts";
@@ -11,6 +12,7 @@ import { formatRuns, formatTable, type Row } from "./lib/table.ts";
 import { endToEndScenario } from "./scenarios/end-to-end.ts";
 import { ingestScenario } from "./scenarios/ingest.ts";
 import { openLoopScenario } from "./scenarios/open-loop.ts";
+import { scaleScenario } from "./scenarios/scale.ts";
 import { scaleOutScenario } from "./scenarios/scale-out.ts";
 import { steadyStateScenario } from "./scenarios/steady-state.ts";
 
@@ -25,8 +27,9 @@ const SCENARIOS: Record<ScenarioName, (ctx: BenchContext) => Promise<Row[]>> = {
   "open-loop": openLoopScenario,
   "scale-out": scaleOutScenario,
   steady: steadyStateScenario,
+  scale: scaleScenario,
 };
-/** These share one long-lived deployment of each system; the others start their own. */
+/** These share long-lived deployments of each system (one per durability pair); the others start their own. */
 const COMPARED: readonly ScenarioName[] = ["ingest", "e2e", "open-loop"];
 
 async function main(options: BenchOptions): Promise<number> {
@@ -44,27 +47,47 @@ async function main(options: BenchOptions): Promise<number> {
     cleanup,
     log,
     baselineMissing,
+    soloDurability: options.durabilities[0]!,
+    note: (m) => notes.push(m),
     systems: () =>
       (shared ??= (async () => {
-        log("starting our deployment: nats-server, gateway, projector, 1 runner");
-        const ours = await startOurSystem({ runners: 1, concurrency: options.concurrency, cpuProfDir: options.cpuProfDir });
-        stopShared.push(cleanup.add("our deployment", () => ours.stop()));
-        if (!ours.batch) log("POST /job/batch is not built yet: its rows say n/a");
-        log("warming up our deployment (untimed POST /job burst)");
-        await warmUp(ours, options.quick ? 1 : 3);
-        if (baselineMissing) return [ours];
-        log("starting the BullMQ deployment: redis-server, gateway, 1 worker");
-        const bullmq = await startBullmqSystem({ workers: 1, concurrency: options.concurrency });
-        stopShared.push(cleanup.add("BullMQ deployment", () => bullmq.stop()));
-        log("warming up the BullMQ deployment (untimed POST /job burst)");
-        await warmUp(bullmq, options.quick ? 1 : 3);
-        return [ours, bullmq];
+        // All of them up at once, idle but for the run being measured: the runs of every
+        // system and durability then alternate, and load from outside falls on all alike.
+        const systems: SystemUnderTest[] = [];
+        const start = async (what: string, sys: () => Promise<SystemUnderTest>) => {
+          log(`starting ${what}`);
+          const s = await sys();
+          stopShared.push(cleanup.add(what, () => s.stop()));
+          systems.push(s);
+        };
+        for (const durability of options.durabilities) {
+          await start(`our deployment (${durability}): nats-server, gateway, projector, 1 runner`, () =>
+            startOurSystem({ runners: 1, concurrency: options.concurrency, cpuProfDir: options.cpuProfDir, durability }),
+          );
+          if (baselineMissing) continue;
+          await start(`the BullMQ deployment (${durability}): redis-server, gateway, 1 worker`, () =>
+            startBullmqSystem({ workers: 1, concurrency: options.concurrency, durability }),
+          );
+        }
+        if (!systems[0]!.batch) log("POST /job/batch is not built yet: its rows say n/a");
+        for (const sys of systems) {
+          log(`warming up ${sys.name} (${sys.durability}) (untimed POST /job burst)`);
+          await warmUp(sys, options.warmUpS);
+        }
+        return systems;
       })()),
   };
 
-  const header = [...describeMachine(), `options: ${options.quick ? "--quick, " : ""}${options.runs} run(s) per scenario and system, RUNNER_CONCURRENCY = worker concurrency = ${options.concurrency}`];
+  const header = [
+    ...describeMachine(),
+    `options: ${options.quick ? "--quick, " : ""}${options.runs} run(s) per scenario and system, RUNNER_CONCURRENCY = worker concurrency = ${options.concurrency}`,
+    ...options.durabilities.map(describeDurability),
+  ];
+  const solo = options.scenarios.filter((n) => !COMPARED.includes(n));
+  if (solo.length > 0) header.push(`our system alone (${solo.join(", ")}) runs at durability "${ctx.soloDurability}"`);
   const rows: Row[] = [];
   const failures: string[] = [];
+  const notes: string[] = [];
   try {
     for (const name of options.scenarios) {
       if (!COMPARED.includes(name)) {
@@ -82,14 +105,15 @@ async function main(options: BenchOptions): Promise<number> {
     await cleanup.runAll();
   }
 
-  const out = [...header, "", formatTable(rows), ""];
-  const runs = formatRuns(rows);
+  const out = [...header, "", formatTable(rows, options.durabilities), ""];
+  const runs = formatRuns(rows, options.durabilities);
   if (runs.length > 0) out.push("every run (the table shows the median):", ...runs.map((r) => `  ${r}`), "");
   if (baselineMissing) out.push(`BullMQ: ${baselineMissing}`);
   out.push(`load average at end: ${loadAverage()}; took ${((now() - started) / 1000).toFixed(0)} s`);
+  for (const n of notes) out.push(`NOTE ${n}`);
   for (const f of failures) out.push(`FAILED ${f}`);
   process.stdout.write(`${out.join("\n")}\n`);
-  return failures.length > 0 ? 1 : 0;
+  return failures.length + notes.length > 0 ? 1 : 0;
 }
 
 let options: BenchOptions;

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { Queue, QueueEvents } from "bullmq";
 import { freePort } from "../../test/support/nats-server.ts";
 import { now, waitUntil } from "./clock.ts";
+import { DURABILITY, type Durability } from "./durability.ts";
 import { startNodeProcess, type NodeProcess } from "./node-process.ts";
 import { startRedis } from "./redis-server.ts";
 import type { CompletionWatch, SystemUnderTest } from "./system.ts";
@@ -24,12 +25,12 @@ export function baselineUnavailable(): string | null {
 }
 
 /**
- * The baseline deployment: redis-server (append-only file, fsync every second), the
- * baseline gateway and `workers` BullMQ worker processes. Completions are BullMQ's own
- * QueueEvents `completed`, heard in the bench process.
+ * The baseline deployment: redis-server (append-only file, fsynced as `durability`
+ * says), the baseline gateway and `workers` BullMQ worker processes. Completions are
+ * BullMQ's own QueueEvents `completed`, heard in the bench process.
  */
-export async function startBullmqSystem(opts: { workers: number; concurrency: number }): Promise<SystemUnderTest> {
-  const redis = await startRedis();
+export async function startBullmqSystem(opts: { workers: number; concurrency: number; durability: Durability }): Promise<SystemUnderTest> {
+  const redis = await startRedis({ appendfsync: DURABILITY[opts.durability].redisAppendfsync });
   const processes: NodeProcess[] = [];
   let queue: Queue | undefined;
   const stopAll = async () => {
@@ -48,6 +49,7 @@ export async function startBullmqSystem(opts: { workers: number; concurrency: nu
     await q.waitUntilReady();
     return {
       name: "bullmq",
+      durability: opts.durability,
       baseUrl: `http://127.0.0.1:${port}`,
       token: TOKEN,
       batch: true,

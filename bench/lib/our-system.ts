@@ -1,9 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { jobNames } from "@jobs/core";
 import { connectNats, jetstreamManager, openViewBucket, type NatsConnection } from "@jobs/nats";
-import { startNatsServer } from "../../test/support/nats-server.ts";
+import { startNatsServer, type NatsServerHandle } from "../../test/support/nats-server.ts";
 import { startStack, type ServiceProcess, type Stack } from "../../test/support/services.ts";
 import { now, waitUntil } from "./clock.ts";
+import { DURABILITY, type Durability } from "./durability.ts";
 import type { HeapProbe } from "./heap.ts";
 import { HttpClient } from "./http-client.ts";
 import { findPidByCommandLine } from "./proc-stats.ts";
@@ -15,10 +16,18 @@ export interface OurSystem extends SystemUnderTest {
   readonly runners: number;
   /** Starts one more runner process and waits until it pulls from the shared consumer. */
   addRunner(): Promise<void>;
+  /** Its nats-server (the scale scenario restarts it on its store). */
+  readonly nats: NatsServerHandle;
+  /** The environment every service got (NATS_URL, JOBS_PREFIX, ...), bench instrumentation left out. */
+  readonly serviceEnv: Record<string, string>;
+  /** Messages, subjects and bytes of each stream (events, view bucket, listing index, ...). */
+  streamStates(): Promise<Record<string, { messages: number; subjects: number; bytes: number }>>;
 }
 
 export interface OurSystemOptions {
   runners: number;
+  /** nats-server's sync_interval (durability.ts). */
+  durability: Durability;
   /** RUNNER_CONCURRENCY of every runner. */
   concurrency: number;
   /** Writes a V8 CPU profile of every service into this directory when it exits. */
@@ -37,7 +46,7 @@ const QUIET_LOGGER = { info() {}, warn() {}, error() {}, debug() {} } as unknown
  * connects too, to watch the view bucket and the consumers.
  */
 export async function startOurSystem(opts: OurSystemOptions): Promise<OurSystem> {
-  const server = await startNatsServer();
+  const server = await startNatsServer({ syncInterval: DURABILITY[opts.durability].natsSyncInterval });
   let stack: Stack | undefined;
   let nc: NatsConnection | undefined;
   try {
@@ -61,13 +70,16 @@ export async function startOurSystem(opts: OurSystemOptions): Promise<OurSystem>
     const batch = !isMissingRoute((await probe.request("POST", "/job/batch", { jobs: [] })).status);
     const listing = !isMissingRoute((await probe.request("GET", "/job?limit=1")).status);
     probe.close();
-    const serverPid = findPidByCommandLine(server.storeDir);
+    const firstServerPid = findPidByCommandLine(server.storeDir);
     const s = stack;
     const c = nc;
 
     const runnerPulls = async () => (await jsm.consumers.info(names.stream, names.runnerConsumer)).num_waiting;
     return {
       name: "ours",
+      durability: opts.durability,
+      nats: server,
+      serviceEnv: Object.fromEntries(Object.entries(s.env).filter(([k]) => k !== "NODE_OPTIONS" && !k.startsWith("BENCH_"))),
       baseUrl: s.baseUrl,
       token: s.token,
       batch,
@@ -75,7 +87,8 @@ export async function startOurSystem(opts: OurSystemOptions): Promise<OurSystem>
       get runners() {
         return s.services.filter((p) => p.name === "runner").length;
       },
-      processes: () => [{ role: "store", name: "nats-server", pid: serverPid }, ...serviceProcesses(s.services)],
+      // server.pid() follows a restart; it is nats-server itself (no shell between).
+      processes: () => [{ role: "store", name: "nats-server", pid: server.pid() ?? firstServerPid }, ...serviceProcesses(s.services)],
       async watchSucceeded(onSucceeded): Promise<CompletionWatch> {
         // Only what changes from now on: the views of earlier runs are not this run's.
         const updates = await viewBucket.watch({ include: "updates" });
@@ -95,6 +108,11 @@ export async function startOurSystem(opts: OurSystemOptions): Promise<OurSystem>
       async storeWrites() {
         const out: Record<string, number> = {};
         for await (const info of jsm.streams.list()) out[info.config.name] = info.state.last_seq;
+        return out;
+      },
+      async streamStates() {
+        const out: Record<string, { messages: number; subjects: number; bytes: number }> = {};
+        for await (const info of jsm.streams.list()) out[info.config.name] = { messages: info.state.messages, subjects: info.state.num_subjects ?? 0, bytes: info.state.bytes };
         return out;
       },
       async waitIdle(timeoutMs = 600_000) {

@@ -17,12 +17,13 @@ export interface RedisServer {
 /**
  * The baseline's store: the OS package's redis-server on a free port with a temporary
  * directory, persisting as a careful BullMQ deployment would: an append-only file,
- * written before each reply and fsynced every second (no RDB snapshots).
+ * written before each reply and fsynced every second (`everysec`) or before the replies
+ * of each event-loop turn (`always`); no RDB snapshots.
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(opts: { appendfsync: "always" | "everysec" }): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "bench-redis-"));
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec"];
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", opts.appendfsync];
   args.push("--save", "", "--maxmemory-policy", "noeviction", "--protected-mode", "no");
   const child = spawn(REDIS_SERVER_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";

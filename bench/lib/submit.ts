@@ -24,7 +24,12 @@ interface BatchItem {
   job?: { id: string };
 }
 
-/** The same through `POST /job/batch`, `batchSize` jobs per request, `concurrency` requests in flight. */
+/**
+ * The same through `POST /job/batch`, `batchSize` jobs per request, `concurrency` requests
+ * in flight. An item answered 503 ("not stored, send it again") is sent again in the next
+ * request of the same worker, as the API tells a client to; the answer counts them. Any
+ * other item but 202 stops the run.
+ */
 export async function submitBatches(
   client: HttpClient,
   count: number,
@@ -32,16 +37,25 @@ export async function submitBatches(
   concurrency: number,
   onAccepted: OnAccepted,
   body: object = NOOP_JOB,
-): Promise<void> {
+): Promise<{ resent: number }> {
   const batches = Math.ceil(count / batchSize);
+  let resent = 0;
   await runConcurrently(batches, concurrency, async (i) => {
-    const n = Math.min(batchSize, count - i * batchSize);
-    const res = await client.request("POST", "/job/batch", { jobs: Array.from({ length: n }, () => body) });
-    const at = now();
-    if (res.status !== 207) throw new Error(`POST /job/batch answered ${res.status}: ${res.body.slice(0, 300)}`);
-    for (const item of (JSON.parse(res.body) as { items: BatchItem[] }).items) {
-      if (item.status !== 202 || item.job === undefined) throw new Error(`batch item ${item.index} answered ${item.status}: ${JSON.stringify(item).slice(0, 300)}`);
-      onAccepted(item.job.id, at);
+    let n = Math.min(batchSize, count - i * batchSize);
+    for (let attempt = 1; n > 0; attempt++) {
+      if (attempt > 20) throw new Error(`POST /job/batch: ${n} items still answered 503 after 20 attempts`);
+      const res = await client.request("POST", "/job/batch", { jobs: Array.from({ length: n }, () => body) });
+      const at = now();
+      if (res.status !== 207) throw new Error(`POST /job/batch answered ${res.status}: ${res.body.slice(0, 300)}`);
+      let again = 0;
+      for (const item of (JSON.parse(res.body) as { items: BatchItem[] }).items) {
+        if (item.status === 503) again++;
+        else if (item.status !== 202 || item.job === undefined) throw new Error(`batch item ${item.index} answered ${item.status}: ${JSON.stringify(item).slice(0, 300)}`);
+        else onAccepted(item.job.id, at);
+      }
+      resent += again;
+      n = again;
     }
   });
+  return { resent };
 }

@@ -1,3 +1,5 @@
+import type { Durability } from "./durability.ts";
+
 /**
  * What a scenario needs from a system under test, whichever it is: our services on NATS
  * JetStream, or the BullMQ baseline on Redis. Both take the same `POST /job` body and
@@ -21,6 +23,8 @@ export interface CompletionWatch {
 
 export interface SystemUnderTest {
   readonly name: SystemName;
+  /** How its store fsyncs (durability.ts): the comparisons pair systems of the same one. */
+  readonly durability: Durability;
   readonly baseUrl: string;
   readonly token: string;
   /** Whether `POST /job/batch` exists (`{jobs: [...]}` -> 207 `{items: [{index, status, job?}]}`). */

@@ -1,4 +1,5 @@
-import { alternateRuns, cells, type BenchContext } from "../lib/context.ts";
+import { alternateRuns, cells, runsOf, type BenchContext } from "../lib/context.ts";
+import type { Durability } from "../lib/durability.ts";
 import { now } from "../lib/clock.ts";
 import { CompletionTracker } from "../lib/completion-tracker.ts";
 import { cpuByRole, cpuSnapshot } from "../lib/cpu.ts";
@@ -18,6 +19,8 @@ interface EndToEndRun {
   cpuMsPerJob: Partial<Record<Role, number>> & { all: number };
   /** Messages stored per job in each stream (ours: events, view writes, index pages). */
   writesPerJob: Record<string, number>;
+  /** Batch items answered 503 (not stored, send again) and sent again. */
+  resent: number;
 }
 
 /**
@@ -47,6 +50,7 @@ export async function endToEndScenario(ctx: BenchContext, mode: SubmitMode): Pro
     ...cells(ctx, results, pick((r) => r.cpuMsPerJob[role] ?? notAvailable("no such process", "-"))),
     decimals: 3,
   });
+  if (mode === "batch") rows.push({ scenario, metric: "batch items answered 503 and sent again", ...cells(ctx, results, pick((r) => r.resent)) });
   rows.push(cpu("all", "CPU ms/job, all processes"));
   if (mode === "single") {
     rows.push(
@@ -55,19 +59,20 @@ export async function endToEndScenario(ctx: BenchContext, mode: SubmitMode): Pro
       cpu("runner", "CPU ms/job, runner / worker"),
       cpu("projector", "CPU ms/job, projector"),
     );
-    rows.push(...writeRows(results.get("ours") ?? []));
+    rows.push(...writeRows(ctx.options.durabilities.map((d) => [d, runsOf(results, "ours", d)])));
   }
   return rows;
 }
 
-/** What one job costs the store: messages written per job to each stream (events, view, index). */
-function writeRows(runs: readonly (EndToEndRun | NotAvailable)[]): Row[] {
-  const measured = runs.filter((r): r is EndToEndRun => !("na" in r));
-  const streams = [...new Set(measured.flatMap((r) => Object.keys(r.writesPerJob).filter((s) => r.writesPerJob[s]! > 0)))].sort();
+/** What one job costs the store: messages written per job to each stream (events, view, index), at each durability. */
+function writeRows(runs: ReadonlyArray<[Durability, readonly (EndToEndRun | NotAvailable)[]]>): Row[] {
+  const measured = runs.map(([d, r]) => [d, r.filter((x): x is EndToEndRun => !("na" in x))] as const);
+  const all = measured.flatMap(([, r]) => r);
+  const streams = [...new Set(all.flatMap((r) => Object.keys(r.writesPerJob).filter((s) => r.writesPerJob[s]! > 0)))].sort();
   return streams.map((stream) => ({
     scenario: "3 stream writes per job (POST /job run)",
     metric: `messages/job, stream ${stream}`,
-    ours: measured.map((r) => r.writesPerJob[stream] ?? 0),
+    by: Object.fromEntries(measured.filter(([, r]) => r.length > 0).map(([d, r]) => [d, { ours: r.map((x) => x.writesPerJob[stream] ?? 0) }])),
     decimals: 2,
   }));
 }
@@ -81,9 +86,10 @@ export async function endToEndRun(sys: SystemUnderTest, mode: SubmitMode, o: Ben
   const writesBefore = (await sys.storeWrites?.()) ?? {};
   const before = cpuSnapshot(processes);
   const start = now();
+  let resent = 0;
   try {
     if (mode === "single") await submitSingles(client, o.jobs, o.concurrency, tracker.onAccepted);
-    else await submitBatches(client, o.jobs, o.batchSize, o.batchConcurrency, tracker.onAccepted);
+    else ({ resent } = await submitBatches(client, o.jobs, o.batchSize, o.batchConcurrency, tracker.onAccepted));
     await tracker.waitForAll(120_000 + o.jobs * 10);
   } finally {
     await watch.stop();
@@ -97,5 +103,5 @@ export async function endToEndRun(sys: SystemUnderTest, mode: SubmitMode, o: Ben
   const perJob = (s: number) => (s * 1000) / o.jobs;
   const cpuMsPerJob: EndToEndRun["cpuMsPerJob"] = { all: perJob(Object.values(spent).reduce((a, b) => a + b, 0)) };
   for (const [role, s] of Object.entries(spent) as [Role, number][]) cpuMsPerJob[role] = perJob(s);
-  return { jobsPerSecond: o.jobs / seconds, ...tracker.latencySummary(), cpuMsPerJob, writesPerJob };
+  return { jobsPerSecond: o.jobs / seconds, ...tracker.latencySummary(), cpuMsPerJob, writesPerJob, resent };
 }

@@ -5,7 +5,7 @@ import { HttpClient } from "../lib/http-client.ts";
 import { startOurSystem, type OurSystem } from "../lib/our-system.ts";
 import { median } from "../lib/stats.ts";
 import { submitBatches, submitSingles } from "../lib/submit.ts";
-import type { Row } from "../lib/table.ts";
+import { oursAt, type Row } from "../lib/table.ts";
 
 /**
  * Scenario 4: does adding runner processes drain work faster? N jobs that each sleep
@@ -16,7 +16,7 @@ export async function scaleOutScenario(ctx: BenchContext): Promise<Row[]> {
   const o = ctx.options.scaleOut;
   const counts = [...o.runnerCounts].sort((a, b) => a - b);
   ctx.log(`scale-out: starting a deployment with ${counts[0]} runner(s)`);
-  const sys = await startOurSystem({ runners: counts[0]!, concurrency: ctx.options.concurrency, cpuProfDir: ctx.options.cpuProfDir });
+  const sys = await startOurSystem({ runners: counts[0]!, concurrency: ctx.options.concurrency, cpuProfDir: ctx.options.cpuProfDir, durability: ctx.soloDurability });
   const stop = ctx.cleanup.add("scale-out deployment", () => sys.stop());
   const perCount = new Map<number, number[]>();
   try {
@@ -34,7 +34,7 @@ export async function scaleOutScenario(ctx: BenchContext): Promise<Row[]> {
     await stop();
   }
   const scenario = `4 scale-out, ${o.jobs} x sleep ${o.sleepMs} ms, concurrency ${ctx.options.concurrency}`;
-  const rows: Row[] = counts.map((c) => ({ scenario, metric: `jobs/s with ${c} runner${c === 1 ? "" : "s"}`, ours: perCount.get(c)! }));
+  const rows: Row[] = counts.map((c) => ({ scenario, metric: `jobs/s with ${c} runner${c === 1 ? "" : "s"}`, ...oursAt(ctx.soloDurability, perCount.get(c)!) }));
   const first = counts[0]!;
   const last = counts[counts.length - 1]!;
   if (last !== first) {
@@ -42,7 +42,7 @@ export async function scaleOutScenario(ctx: BenchContext): Promise<Row[]> {
     rows.push({
       scenario,
       metric: `${last} runners / ${first} runner${first === 1 ? "" : "s"}`,
-      ours: [median(perCount.get(last)!) / median(perCount.get(first)!)],
+      ...oursAt(ctx.soloDurability, [median(perCount.get(last)!) / median(perCount.get(first)!)]),
       decimals: 2,
       target: { text: ">= 3x", met: (v) => v >= 3 },
     });
