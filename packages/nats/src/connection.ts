@@ -31,6 +31,11 @@ export async function connectNats(opts: { servers: string; name: string; log: Lo
     name: opts.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
+    // How long one dial may take (default 20 s). A server that is shutting down can still
+    // accept a reconnect and send its INFO, then close without the PONG; the client waits
+    // the whole timeout before it tries the next server, so a gateway on a three-server
+    // cluster was "not connected" for 20 s after one server stopped, though two were up.
+    timeout: 3_000,
     waitOnFirstConnect: true,
     pingInterval: 10_000,
     // Otherwise every request (each JetStream publish, ackAck, KV write) builds an Error up
