@@ -36,3 +36,35 @@ describe("NatsReadiness", () => {
     expect(state.probes).toBe(0);
   });
 });
+
+describe("readiness of a replicated stream", () => {
+  const SECOND = 1_000_000_000;
+  const probe = (cluster: unknown) => new NatsReadiness({ connected: () => true, probeStream: async () => ({ config: {}, cluster }) }).check();
+
+  it("is ready on one server (no replicas) and with a leader that hears from a majority", async () => {
+    expect(await probe(undefined)).toEqual({ ready: true });
+    expect(await probe({ leader: "n1" })).toEqual({ ready: true });
+    const replicas = [
+      { name: "n2", current: true, active: 0.2 * SECOND },
+      { name: "n3", current: false, offline: true, active: 30 * SECOND },
+    ];
+    expect(await probe({ leader: "n1", replicas })).toEqual({ ready: true });
+  });
+
+  it("is not ready when the stream has no leader, though its info answers", async () => {
+    expect(await probe({ leader: "", replicas: [{ name: "n1", current: false, active: 0 }] })).toMatchObject({ ready: false, reason: expect.stringMatching(/no leader/) });
+  });
+
+  it("is not ready when the leader has lost its majority (replicas offline or silent)", async () => {
+    const offline = [
+      { name: "n2", current: false, offline: true, active: 1 * SECOND },
+      { name: "n3", current: false, offline: true, active: 1 * SECOND },
+    ];
+    expect(await probe({ leader: "n1", replicas: offline })).toEqual({ ready: false, reason: "the event stream's leader reaches 1 of its 3 servers (a write needs a majority)" });
+    const silent = [
+      { name: "n2", current: true, active: 6 * SECOND },
+      { name: "n3", current: true, active: 9 * SECOND },
+    ];
+    expect(await probe({ leader: "n1", replicas: silent })).toMatchObject({ ready: false });
+  });
+});
