@@ -47,6 +47,7 @@ describe("SIGKILL of the stream leader of a three-node cluster mid-burst", () =>
       },
     });
     const kill = await killed!;
+    const posted = Date.now();
 
     // Every job was accepted in the end, each key naming one job of its own.
     expect(jobs.filter((j) => j.id === undefined), f.logs()).toEqual([]);
@@ -63,6 +64,7 @@ describe("SIGKILL of the stream leader of a three-node cluster mid-burst", () =>
       const body = bodies[i]!;
       expect(finals.get(id), id).toMatchObject({ status: "succeeded", result: body.type === "sum" ? { value: i + 1 } : { ms: 0 } });
     });
+    const ended = Date.now();
     const polls = await poller.stop();
     expect(polls).toBeGreaterThan(0);
     expect(checked.violations, checked.statuses()).toEqual([]);
@@ -83,7 +85,8 @@ describe("SIGKILL of the stream leader of a three-node cluster mid-burst", () =>
     expect(finishes.filter(([, n]) => n !== 1)).toEqual([]);
     expect(f.unexpectedExits(), f.logs()).toEqual([]);
     console.log(
-      `leader ${kill.leader} killed, ${newLeader.name} leads now; ${refused} of ${JOBS} jobs refused with 503 at least once; ${polls} GETs while it ran; answers ${checked.statuses()}`,
+      `leader ${kill.leader} killed, ${newLeader.name} leads now; every job accepted ${((posted - kill.at) / 1000).toFixed(1)} s after the kill and ended ${((ended - kill.at) / 1000).toFixed(1)} s after it; ` +
+        `${refused} of ${JOBS} jobs refused with 503 at least once; ${polls} GETs while it ran; answers ${checked.statuses()}`,
     );
   }, 85_000);
 });

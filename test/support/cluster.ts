@@ -187,3 +187,52 @@ export async function postInsisting(
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
   return out;
 }
+
+/**
+ * Jobs flowing for as long as a test needs: `concurrency` clients each post the next body
+ * (`bodyOf(i)`) with its own Idempotency-Key, retrying 503s as postInsisting does, then
+ * pause `pauseMs`. `stop()` takes no new body, lets the ones under way be accepted, and
+ * returns every body's outcome, in order.
+ */
+export function startFlow(
+  api: Api,
+  opts: { concurrency: number; pauseMs: number; keyPrefix: string; bodyOf: (i: number) => unknown; retryMs?: number },
+): { accepted(): number; stop(deadlineMs?: number): Promise<{ body: unknown; job: InsistedJob }[]> } {
+  let running = true;
+  let next = 0;
+  let deadline = Number.POSITIVE_INFINITY;
+  const out: { body: unknown; job: InsistedJob }[] = [];
+  const worker = async () => {
+    while (running) {
+      const i = next++;
+      const body = opts.bodyOf(i);
+      const job: InsistedJob = { statuses: [] };
+      out[i] = { body, job };
+      while (Date.now() < deadline) {
+        const res = await api.post("/job", body, { "idempotency-key": `${opts.keyPrefix}-${i}` }).catch((err: Error) => err);
+        if (res instanceof Error) {
+          job.error = res.message;
+          break;
+        }
+        job.statuses.push(res.status);
+        if (res.status === 202 || res.status === 200) {
+          job.id = (res.body as { id: string }).id;
+          break;
+        }
+        if (res.status !== 503) break;
+        await new Promise((r) => setTimeout(r, opts.retryMs ?? 250)); // the client's back-off
+      }
+      await new Promise((r) => setTimeout(r, opts.pauseMs)); // the flow's pace
+    }
+  };
+  const workers = Array.from({ length: opts.concurrency }, worker);
+  return {
+    accepted: () => out.filter((o) => o?.job.id !== undefined).length,
+    async stop(deadlineMs = 30_000) {
+      running = false;
+      deadline = Date.now() + deadlineMs;
+      await Promise.all(workers);
+      return out;
+    },
+  };
+}

@@ -52,10 +52,13 @@ export async function startFaultStack(opts: FaultStackOptions): Promise<FaultSta
   return { ...(await stackOn(nats, opts)), nats };
 }
 
-/** The stack on a fresh three-node cluster, every service given all three URLs and JOBS_REPLICAS=3. */
+/**
+ * The stack on a fresh three-node cluster, every service given all three URLs and
+ * JOBS_REPLICAS=3 (and --trace-uncaught, so a process that dies says where it threw).
+ */
 export async function startClusterFaultStack(opts: FaultStackOptions): Promise<ClusterFaultStack> {
   const cluster = await startNatsCluster();
-  return { ...(await stackOn(cluster, { ...opts, env: { JOBS_REPLICAS: "3", ...opts.env } })), cluster };
+  return { ...(await stackOn(cluster, { ...opts, env: { JOBS_REPLICAS: "3", NODE_OPTIONS: "--trace-uncaught", ...opts.env } })), cluster };
 }
 
 async function stackOn(nats: { url: string; dispose(): Promise<void> }, opts: FaultStackOptions): Promise<StackOnNats> {
@@ -68,7 +71,7 @@ async function stackOn(nats: { url: string; dispose(): Promise<void> }, opts: Fa
   try {
     stack = await startStack({ natsUrl: nats.url, prefix, runnerIds: opts.runnerIds, env: opts.env });
     // Every server of NATS_URL, as the services take it.
-    nc = await connect({ servers: nats.url.split(","), maxReconnectAttempts: -1, reconnectTimeWait: 250, name: "fault-test" });
+    nc = await connect({ servers: nats.url.split(","), maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 3_000, name: "fault-test" });
     const api = apiClient(stack.baseUrl, stack.token);
     const types = opts.types ?? [];
     await eventually(async () => expect((await api.get("/job-types")).body.items.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(types)), {
