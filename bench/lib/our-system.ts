@@ -20,6 +20,8 @@ export interface OurSystem extends SystemUnderTest {
   readonly nats: NatsServerHandle;
   /** The environment every service got (NATS_URL, JOBS_PREFIX, ...), bench instrumentation left out. */
   readonly serviceEnv: Record<string, string>;
+  /** The tail of what each service printed (LOG_LEVEL=warn), for a failure's message. */
+  logs(): string;
   /** Messages, subjects and bytes of each stream (events, view bucket, listing index, ...). */
   streamStates(): Promise<Record<string, { messages: number; subjects: number; bytes: number }>>;
 }
@@ -110,6 +112,10 @@ export async function startOurSystem(opts: OurSystemOptions): Promise<OurSystem>
         for await (const info of jsm.streams.list()) out[info.config.name] = info.state.last_seq;
         return out;
       },
+      logs: () =>
+        s.services
+          .map((p) => `--- ${p.name} (pid ${p.child.pid}) ---\n${p.output().slice(-4000)}`)
+          .join("\n"),
       async streamStates() {
         const out: Record<string, { messages: number; subjects: number; bytes: number }> = {};
         for await (const info of jsm.streams.list()) out[info.config.name] = { messages: info.state.messages, subjects: info.state.num_subjects ?? 0, bytes: info.state.bytes };

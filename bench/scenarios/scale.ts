@@ -83,8 +83,18 @@ export async function scaleScenario(ctx: BenchContext): Promise<Row[]> {
     };
     await checkpoint(0);
 
+    let lastResendLog = 0;
+    const onResend = (items: number, example: string) => {
+      if (now() - lastResendLog < 10_000) return;
+      lastResendLog = now();
+      ctx.log(`scale: ${items} items of a batch answered 503, sending them again (${example})`);
+    };
+    const withLogs = (err: unknown) => {
+      throw new Error(`${(err as Error)?.message ?? String(err)}\nthe services' output:\n${sys.logs()}`, { cause: err });
+    };
+
     ctx.log(`scale: the first ${first} jobs`);
-    let { resent } = await submitBatches(client, first, o.batchSize, o.inFlight, (id) => ids.push(id));
+    let { resent } = await submitBatches(client, first, o.batchSize, o.inFlight, (id) => ids.push(id), undefined, onResend).catch(withLogs);
     await sys.waitIdle();
     await checkpoint(first);
 
@@ -105,7 +115,7 @@ export async function scaleScenario(ctx: BenchContext): Promise<Row[]> {
           const pid = sys.nats.pid();
           ctx.log(`scale: ${accepted} of ${rest} accepted (${((accepted * 1000) / (lastLog - start)).toFixed(0)} jobs/s), nats-server RSS ${pid ? (rssBytes(pid) / MB).toFixed(0) : "?"} MB, load ${loadAverage()}`);
         }
-      });
+      }, undefined, onResend).catch(withLogs);
       resent += load.resent;
       acceptedAt = now();
       ctx.log(`scale: all accepted in ${((acceptedAt - start) / 1000).toFixed(0)} s (${resent} batch items answered 503 and sent again); waiting for the runners and the projector`);
