@@ -13,6 +13,7 @@ import {
 import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JobNames } from "@jobs/core";
+import { StartupError } from "@jobs/service";
 
 /**
  * Creates (or checks) everything the services need in JetStream. Idempotent: every
@@ -59,8 +60,18 @@ export function streamConfig(names: JobNames, opts: ReplicaOptions = {}): Partia
 }
 
 export async function ensureStream(jsm: JetStreamManager, names: JobNames, opts: ReplicaOptions = {}): Promise<void> {
-  await whileTransient(() => ensureStreamOnce(jsm, names, opts));
+  try {
+    await whileTransient(() => ensureStreamOnce(jsm, names, opts));
+  } catch (err) {
+    if (apiErrorCode(err) !== REPLICAS_NEED_A_CLUSTER) throw err;
+    throw new StartupError(
+      `JOBS_REPLICAS=${opts.replicas} needs a cluster of three nats-servers (all of them in NATS_URL), but the server answering is not in a cluster: run a cluster, or set JOBS_REPLICAS=1`,
+    );
+  }
 }
+
+/** JetStream's err_code for "replicas > 1 not supported in non-clustered mode". */
+const REPLICAS_NEED_A_CLUSTER = 10074;
 
 async function ensureStreamOnce(jsm: JetStreamManager, names: JobNames, opts: ReplicaOptions): Promise<void> {
   const wanted = streamConfig(names, opts);
@@ -246,9 +257,10 @@ const TRANSIENT_WAIT_MS = 30_000;
 /**
  * Runs an idempotent provisioning step again while it fails for a reason that passes:
  * a request that timed out or found no responder, or JetStream answering that the
- * cluster is not available. In a cluster that happens while a new stream or bucket
- * elects its leader or the servers elect a meta leader (all services starting at once
- * on a loaded machine, a server restarting), and the step would succeed a moment later.
+ * cluster is not available or has no servers for the replicas yet. In a cluster that
+ * happens while a new stream or bucket elects its leader, the servers elect a meta
+ * leader or learn of each other (all services starting at once on a loaded machine, a
+ * server restarting), and the step would succeed a moment later.
  */
 async function whileTransient<T>(step: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + TRANSIENT_WAIT_MS;
@@ -262,12 +274,23 @@ async function whileTransient<T>(step: () => Promise<T>): Promise<T> {
   }
 }
 
-/** JetStream's err_code for "JetStream system temporarily unavailable" (no meta or group leader). */
-const CLUSTER_NOT_AVAILABLE = 10008;
+/** JetStream's err_code of an API error (nats.js 3 names it `code`; older shapes carry api_error). */
+function apiErrorCode(err: unknown): number | undefined {
+  const e = err as { name?: string; code?: unknown; api_error?: { err_code?: number } } | undefined;
+  if (typeof e?.api_error?.err_code === "number") return e.api_error.err_code;
+  return e?.name !== undefined && /JetStreamApiError|NotFoundError/.test(e.name) && typeof e.code === "number" ? e.code : undefined;
+}
+
+/**
+ * JetStream's err_codes for "JetStream system temporarily unavailable" (no meta or group
+ * leader) and "no suitable peers for placement" (a cluster that is still assembling does
+ * not know three servers yet; with fewer than three for good, the retries run out).
+ */
+const TRANSIENT_CODES = new Set([10008, 10005]);
 
 function isTransient(err: unknown): boolean {
-  for (let e = err as { name?: string; message?: string; api_error?: { err_code?: number }; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.name === "TimeoutError" || e.name === "NoResponders" || e.api_error?.err_code === CLUSTER_NOT_AVAILABLE) return true;
+  for (let e = err as { name?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.name === "TimeoutError" || e.name === "NoResponders" || TRANSIENT_CODES.has(apiErrorCode(e) ?? 0)) return true;
     if (/no responders|temporarily unavailable/i.test(e.message ?? "")) return true;
   }
   return false;

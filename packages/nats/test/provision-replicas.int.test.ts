@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { jobNames, type JobNames } from "@jobs/core";
 import { eventually } from "../../../test/support/eventually.ts";
-import { startNatsCluster, testPrefix, type NatsClusterHandle } from "../../../test/support/nats-server.ts";
+import { startNatsCluster, startNatsServer, testPrefix, type NatsClusterHandle } from "../../../test/support/nats-server.ts";
 import { ensureProjectorConsumer, ensureRunnerConsumer, ensureStream, openIdempotencyBucket, openIndexBucket, openTypesBucket, openViewBucket } from "../src/provision.ts";
 
 /**
@@ -113,5 +113,23 @@ describe("provisioning with JOBS_REPLICAS on a three-node cluster", () => {
       await Promise.all(others.map((c) => c.close()));
     }
     await eventually(async () => expect(await replicasOf(names)).toEqual(expected(names, 3, { configured: 0, servers: 3 })), { timeoutMs: 20_000, intervalMs: 250 });
+  });
+});
+
+describe("JOBS_REPLICAS=3 against a single server", () => {
+  it("stops the start with a message naming the setting, and creates nothing", async () => {
+    const single = await startNatsServer();
+    const c = await connect({ servers: single.url });
+    try {
+      const j = await jetstreamManager(c);
+      const names = jobNames(testPrefix("r3single"));
+      const err = await ensureStream(j, names, { replicas: 3 }).then(() => null, (e: Error) => e);
+      expect(err?.name).toBe("StartupError");
+      expect(err?.message).toMatch(/^JOBS_REPLICAS=3 needs a cluster of three nats-servers/);
+      expect(await j.streams.info(names.stream).then(() => "exists", () => "absent")).toBe("absent");
+    } finally {
+      await c.close();
+      await single.dispose();
+    }
   });
 });
