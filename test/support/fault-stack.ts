@@ -58,7 +58,7 @@ export async function startFaultStack(opts: FaultStackOptions): Promise<FaultSta
  */
 export async function startClusterFaultStack(opts: FaultStackOptions): Promise<ClusterFaultStack> {
   const cluster = await startNatsCluster();
-  return { ...(await stackOn(cluster, { ...opts, env: { JOBS_REPLICAS: "3", NODE_OPTIONS: "--trace-uncaught", ...opts.env } })), cluster };
+  return { ...(await stackOn(cluster, { ...opts, env: { JOBS_REPLICAS: "3", NODE_OPTIONS: [process.env.NODE_OPTIONS, "--trace-uncaught"].filter(Boolean).join(" "), ...opts.env } })), cluster };
 }
 
 async function stackOn(nats: { url: string; dispose(): Promise<void> }, opts: FaultStackOptions): Promise<StackOnNats> {
