@@ -7,7 +7,7 @@
 # The one place that names the Node.js release the project is tested and shipped on.
 JOBS_NODE_VERSION=24.22.3
 # The oldest Node.js that runs the project's TypeScript as it is (type stripping, no flag).
-JOBS_NODE_OLDEST=22.18.0
+JOBS_NODE_OLDEST=22.18.0  # keep in step with OLDEST_NODE in scripts/lib/node-version.mjs
 
 jobs_node_env() {
   local root here
