@@ -10,7 +10,6 @@ export default defineConfig({
     globalSetup: ["test/support/global-setup.ts"],
     // Two cores: files that start service processes are heavy; keep them from starving each other.
     maxWorkers: 2,
-    minWorkers: 1,
     projects: [
       { extends: true, test: { name: "unit", include: ["**/*.unit.test.ts"], exclude: ["**/node_modules/**"] } },
       {
