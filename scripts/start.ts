@@ -90,7 +90,7 @@ function handleSignals(): void {
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       // One Ctrl-C can arrive twice (from the terminal and relayed by a wrapper such as
-      // the tsx CLI). Only a later one means "kill it now".
+      // pnpm). Only a later one means "kill it now".
       if (Date.now() - firstSignalAt < SAME_SIGNAL_MS) return;
       log(`second ${signal}: killing everything`);
       process.exit(1);

@@ -1,7 +1,7 @@
 // Preloaded into our services by `pnpm bench -- --cpu-prof=DIR` (NODE_OPTIONS=--import this
 // file; node refuses --cpu-prof in NODE_OPTIONS): samples the process with the inspector's
 // profiler and writes DIR/<service>-<pid>.cpuprofile when it exits (open it in Chrome
-// DevTools or speedscope). Plain JavaScript: it loads before tsx does.
+// DevTools or speedscope). Plain JavaScript: it loads before the TypeScript does.
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { basename, dirname, join } from "node:path";

@@ -4,7 +4,7 @@
 // A resident size read from outside depends on when V8 last collected (one gateway read
 // 173 to 273 MB at the checkpoints of one run, with no trend); what a service still holds
 // after a full collection is what grows when it keeps something per job. Plain
-// JavaScript: it loads before tsx does.
+// JavaScript: it loads before the TypeScript does.
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 

@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitUntil } from "./clock.ts";
 
 export const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const TSX_LOADER = createRequire(join(BENCH_DIR, "..", "package.json")).resolve("tsx");
 
 export interface NodeProcess {
   child: ChildProcess;
@@ -16,11 +14,11 @@ export interface NodeProcess {
 
 /**
  * Runs one of the bench's own TypeScript programs (the BullMQ gateway or worker) as its
- * own process, the way our services run: `node --import tsx <file>`. Resolves once it
+ * own process, the way our services run: `node <file>` (Node strips the types). Resolves once it
  * prints `ready` on a line of its own.
  */
 export async function startNodeProcess(file: string, env: Record<string, string>): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, join(BENCH_DIR, file)], {
+  const child = spawn(process.execPath, [join(BENCH_DIR, file)], {
     cwd: join(BENCH_DIR, ".."),
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -43,7 +43,7 @@ const QUIET_LOGGER = { info() {}, warn() {}, error() {}, debug() {} } as unknown
 
 /**
  * A fresh deployment of our services: its own nats-server (free port, temporary store),
- * then projector, runners and gateway as separate processes (`node --import tsx
+ * then projector, runners and gateway as separate processes (`node
  * services/<name>/src/main.ts`, as `pnpm start:<name>` runs them). The bench process
  * connects too, to watch the view bucket and the consumers.
  */

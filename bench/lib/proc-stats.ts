@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 
 /**
  * CPU time and resident memory of processes, read from /proc (Linux only). CPU is
- * utime + stime of the process, of its live descendants (tsx's esbuild helper, say),
+ * utime + stime of the process, of its live descendants (a worker process, say),
  * and of the children it already reaped (cutime + cstime), so nothing a service
  * spends is missed.
  */

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { now, waitUntil } from "../lib/clock.ts";
 import type { BenchContext } from "../lib/context.ts";
@@ -18,7 +17,6 @@ import { notAvailable, oursAt, type NotAvailable, type Row, type Target } from "
 import { FLAT } from "./steady-state.ts";
 
 const ROOT = resolve(BENCH_DIR, "..");
-const TSX_LOADER = createRequire(join(ROOT, "package.json")).resolve("tsx");
 /**
  * The jobs of the first checkpoint (at most a tenth of the run), after which each
  * service's heap is "warm": the projector keeps the views of the 20,000 jobs it folded
@@ -249,12 +247,12 @@ async function restartNats(sys: OurSystem, client: HttpClient, ids: readonly str
 }
 
 /**
- * `pnpm projector:rebuild` as that script runs it (`node --import tsx
+ * `pnpm projector:rebuild` as that script runs it (`node
  * services/projector/src/rebuild-main.ts`), with the services' environment, while the
  * live projector runs; its wall time and its highest resident size.
  */
 async function runRebuild(sys: OurSystem): Promise<RebuildRun> {
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, join(ROOT, "services/projector/src/rebuild-main.ts")], {
+  const child = spawn(process.execPath, [join(ROOT, "services/projector/src/rebuild-main.ts")], {
     cwd: ROOT,
     env: { ...process.env, ...sys.serviceEnv },
     stdio: ["ignore", "pipe", "pipe"],

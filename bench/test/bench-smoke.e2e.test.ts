@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -12,11 +11,10 @@ import { baselineUnavailable } from "../lib/bullmq-system.ts";
  * CI machine mean nothing; that the bench runs does.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const TSX = createRequire(join(ROOT, "package.json")).resolve("tsx");
 
 function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = execFile(process.execPath, ["--import", TSX, join(ROOT, "bench/main.ts"), "--quick", "--only=ingest,e2e"], { cwd: ROOT, timeout: 160_000 }, (_err, stdout, stderr) =>
+    const child = execFile(process.execPath, [join(ROOT, "bench/main.ts"), "--quick", "--only=ingest,e2e"], { cwd: ROOT, timeout: 160_000 }, (_err, stdout, stderr) =>
       done({ code: child.exitCode, stdout, stderr }),
     );
   });

@@ -1,12 +1,11 @@
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { colorFor } from "./prefix-lines.ts";
 import type { ProcessSpec } from "./supervise.ts";
 
 /**
  * The processes `pnpm start` runs: the gateway, the projector and RUNNER_REPLICAS runners,
- * each `node --import tsx <service>/src/main.ts` exactly as `pnpm start:<service>` runs it,
- * but as one Node process each (no tsx CLI in between to relay signals).
+ * each `node <service>/src/main.ts` on this same Node (Node strips the types itself), as
+ * `pnpm start:<service>` runs it, one Node process each.
  */
 export const MAX_RUNNER_REPLICAS = 64;
 
@@ -25,11 +24,10 @@ export function parseRunnerReplicas(raw: string | undefined): number {
 }
 
 export function serviceSpecs(root: string, runnerReplicas: number, env: NodeJS.ProcessEnv): ProcessSpec[] {
-  const tsxLoader = createRequire(join(root, "package.json")).resolve("tsx");
   const service = (name: string, dir: string, index: number): ProcessSpec => ({
     name,
     command: process.execPath,
-    args: ["--import", tsxLoader, join(root, "services", dir, "src", "main.ts")],
+    args: [join(root, "services", dir, "src", "main.ts")],
     env,
     cwd: root,
     color: colorFor(index),

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +12,6 @@ import { isAcceptingConnections } from "../lib/nats-server.ts";
  * back, and SIGTERM stops everything cleanly.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const TSX_LOADER = createRequire(join(ROOT, "package.json")).resolve("tsx");
 const SERVICES = ["gateway", "projector", "runner-1", "runner-2"];
 
 /** The pids a service logged with (pino puts `pid` on every line), oldest first; only lines containing `text` when given. */
@@ -45,7 +43,7 @@ describe("pnpm start", () => {
 
   it("supervises gateway, projector and RUNNER_REPLICAS runners and stops them all on SIGTERM", { timeout: 120_000 }, async () => {
     const port = await freePort();
-    const start = spawn(process.execPath, ["--import", TSX_LOADER, join(ROOT, "scripts", "start.ts")], {
+    const start = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -1,20 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./nats-server.ts";
 
 /**
  * Starts the real services as separate processes, exactly as `pnpm start:<service>` does
- * (node + tsx on the service's main.ts), and keeps their output for the failure message.
+ * (node on the service's main.ts; Node strips the types), and keeps their output for the failure message.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const TSX_LOADER = pathToTsx();
-
-function pathToTsx(): string {
-  const require = createRequire(join(ROOT, "package.json"));
-  return require.resolve("tsx");
-}
 
 export type ServiceName = "gateway" | "runner" | "projector";
 
@@ -33,7 +26,7 @@ process.once("exit", () => {
 });
 
 export function startService(name: ServiceName, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, join(ROOT, "services", name, "src", "main.ts")], {
+  const child = spawn(process.execPath, [join(ROOT, "services", name, "src", "main.ts")], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,6 +1,6 @@
 /**
  * How fast GET /job answers with many jobs in the view (a measurement, not a test):
- *   npx tsx services/gateway/test/measure-list.ts [jobs] [requests]
+ *   node services/gateway/test/measure-list.ts [jobs] [requests]
  * Fills a fresh nats-server with `jobs` requests (90% application "big", 10% "small";
  * every tenth one finished as failed), lets the real projector fold them and keep the
  * listing index, then times listings through the gateway wired as in production.

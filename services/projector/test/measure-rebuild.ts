@@ -1,6 +1,6 @@
 /**
  * How the rebuild copes with a large stream (a measurement, not a test):
- *   npx tsx services/projector/test/measure-rebuild.ts [jobs]
+ *   node services/projector/test/measure-rebuild.ts [jobs]
  * Publishes two events per job into a fresh nats-server, then rebuilds the view twice:
  * into an empty bucket, then over its own result (nothing to write).
  */

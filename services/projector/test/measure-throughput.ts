@@ -1,6 +1,6 @@
 /**
  * How fast the projector folds a burst on this machine (a measurement, not a test):
- *   npx tsx services/projector/test/measure-throughput.ts [events] [writeConcurrency] [maxMessages]
+ *   node services/projector/test/measure-throughput.ts [events] [writeConcurrency] [maxMessages]
  * Publishes ~`events` events (interleaved jobs) into a fresh nats-server, then starts a
  * projector and times it until its consumer has nothing pending or unacked.
  */

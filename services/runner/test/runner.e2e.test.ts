@@ -5,7 +5,7 @@ import { startNatsServer, type NatsServerHandle } from "../../../test/support/na
 import { startService, type ServiceProcess } from "../../../test/support/services.ts";
 import { finishOf, openHarness, type Harness } from "./fixtures/runner-harness.ts";
 
-/** The runner as `pnpm start:runner` starts it: a process under tsx, worker threads included. */
+/** The runner as `pnpm start:runner` starts it: a Node process running the TypeScript as it is, worker threads included. */
 let server: NatsServerHandle;
 let h: Harness;
 let runner: ServiceProcess | null = null;
@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe("runner process", () => {
-  it("announces its types, runs jobs (worker threads under tsx) and stops cleanly on SIGTERM", async () => {
+  it("announces its types, runs jobs (worker threads too) and stops cleanly on SIGTERM", async () => {
     runner = startService("runner", { NATS_URL: server.url, JOBS_PREFIX: h.names.prefix, RUNNER_ID: "e2e-runner", RUNNER_TEST_JOBS: "1" });
     const types = await openTypesBucket(h.nc, h.names);
     await eventually(async () => expect((await types.get("flaky"))?.json()).toMatchObject({ name: "flaky", params: { type: "object" } }), { timeoutMs: 20_000 });
