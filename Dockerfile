@@ -1,7 +1,8 @@
 # One image for the gateway, the runner and the projector; docker-compose.yml chooses the
-# command of each. tsx runs the TypeScript as it is (there is no build step), so the
-# image keeps the dev dependencies too.
-FROM node:20-bookworm-slim
+# command of each. Node runs the TypeScript as it is (type stripping: there is no build
+# step). Node 24 LTS, the release the project is tested on (scripts/node-env.sh pins the
+# patch for machines without it).
+FROM node:24-bookworm-slim
 
 # corepack would download pnpm when first used; install the pinned version once instead.
 RUN npm install -g pnpm@10.34.9 && npm cache clean --force
@@ -21,4 +22,4 @@ RUN pnpm install --frozen-lockfile --offline
 
 ENV NODE_ENV=production
 EXPOSE 3000
-CMD ["node", "--import", "tsx", "services/gateway/src/main.ts"]
+CMD ["node", "services/gateway/src/main.ts"]
