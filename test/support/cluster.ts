@@ -148,6 +148,29 @@ export interface InsistedJob {
 }
 
 /**
+ * One body as a well-behaved client sends it: POST /job with `key`, a 503 retried after
+ * `retryMs` (the client's back-off, not a wait for a condition) until a 202 (or 200: the
+ * key's job exists) or the deadline; any other status or a connection error ends the
+ * tries. Everything it was answered goes into `job`.
+ */
+async function insist(api: Api, body: unknown, key: string, job: InsistedJob, deadline: () => number, retryMs = 250): Promise<void> {
+  while (Date.now() < deadline()) {
+    const res = await api.post("/job", body, { "idempotency-key": key }).catch((err: Error) => err);
+    if (res instanceof Error) {
+      job.error = res.message;
+      return;
+    }
+    job.statuses.push(res.status);
+    if (res.status === 202 || res.status === 200) {
+      job.id = (res.body as { id: string }).id;
+      return;
+    }
+    if (res.status !== 503) return;
+    await new Promise((r) => setTimeout(r, retryMs));
+  }
+}
+
+/**
  * Sends each body as POST /job with its own Idempotency-Key (`${keyPrefix}-${index}`),
  * `concurrency` at a time, as a well-behaved client does: a 503 is retried with the same
  * key after `retryMs` until a 202 (or 200: the key's job exists) or `deadlineMs` runs
@@ -167,20 +190,7 @@ export async function postInsisting(
     while (next < bodies.length) {
       const i = next++;
       const job = out[i]!;
-      while (Date.now() < deadline) {
-        const res = await api.post("/job", bodies[i], { "idempotency-key": `${opts.keyPrefix}-${i}` }).catch((err: Error) => err);
-        if (res instanceof Error) {
-          job.error = res.message;
-          break;
-        }
-        job.statuses.push(res.status);
-        if (res.status === 202 || res.status === 200) {
-          job.id = (res.body as { id: string }).id;
-          break;
-        }
-        if (res.status !== 503) break;
-        await new Promise((r) => setTimeout(r, opts.retryMs ?? 250)); // the client's back-off, not a wait for a condition
-      }
+      await insist(api, bodies[i], `${opts.keyPrefix}-${i}`, job, () => deadline, opts.retryMs);
       opts.onDone?.(++done);
     }
   };
@@ -208,20 +218,7 @@ export function startFlow(
       const body = opts.bodyOf(i);
       const job: InsistedJob = { statuses: [] };
       out[i] = { body, job };
-      while (Date.now() < deadline) {
-        const res = await api.post("/job", body, { "idempotency-key": `${opts.keyPrefix}-${i}` }).catch((err: Error) => err);
-        if (res instanceof Error) {
-          job.error = res.message;
-          break;
-        }
-        job.statuses.push(res.status);
-        if (res.status === 202 || res.status === 200) {
-          job.id = (res.body as { id: string }).id;
-          break;
-        }
-        if (res.status !== 503) break;
-        await new Promise((r) => setTimeout(r, opts.retryMs ?? 250)); // the client's back-off
-      }
+      await insist(api, body, `${opts.keyPrefix}-${i}`, job, () => deadline, opts.retryMs);
       await new Promise((r) => setTimeout(r, opts.pauseMs)); // the flow's pace
     }
   };
