@@ -53,22 +53,27 @@ async function main(options: BenchOptions): Promise<number> {
       (shared ??= (async () => {
         // All of them up at once, idle but for the run being measured: the runs of every
         // system and durability then alternate, and load from outside falls on all alike.
-        const systems: SystemUnderTest[] = [];
+        // Started side by side (nothing is measured yet), each registered for cleanup as
+        // soon as it is up; listed in a fixed order: ours, BullMQ, per pair.
         const start = async (what: string, sys: () => Promise<SystemUnderTest>) => {
           log(`starting ${what}`);
           const s = await sys();
           stopShared.push(cleanup.add(what, () => s.stop()));
-          systems.push(s);
+          return s;
         };
-        for (const durability of options.durabilities) {
-          await start(`our deployment (${durability}): nats-server, gateway, projector, 1 runner`, () =>
+        const starting = options.durabilities.flatMap((durability) => [
+          start(`our deployment (${durability}): nats-server, gateway, projector, 1 runner`, () =>
             startOurSystem({ runners: 1, concurrency: options.concurrency, cpuProfDir: options.cpuProfDir, durability }),
-          );
-          if (baselineMissing) continue;
-          await start(`the BullMQ deployment (${durability}): redis-server, gateway, 1 worker`, () =>
-            startBullmqSystem({ workers: 1, concurrency: options.concurrency, durability }),
-          );
-        }
+          ),
+          ...(baselineMissing
+            ? []
+            : [start(`the BullMQ deployment (${durability}): redis-server, gateway, 1 worker`, () => startBullmqSystem({ workers: 1, concurrency: options.concurrency, durability }))]),
+        ]);
+        const started = await Promise.allSettled(starting);
+        const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failed) throw failed.reason;
+        const systems = started.map((r) => (r as PromiseFulfilledResult<SystemUnderTest>).value);
+        log("all deployments are up");
         if (!systems[0]!.batch) log("POST /job/batch is not built yet: its rows say n/a");
         for (const sys of systems) {
           log(`warming up ${sys.name} (${sys.durability}) (untimed POST /job burst)`);
