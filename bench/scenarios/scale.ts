@@ -129,7 +129,7 @@ export async function scaleScenario(ctx: BenchContext): Promise<Row[]> {
     ctx.log(`scale: timing GETs with ${o.jobs} jobs in the view`);
     const reads = await readRows(sys, client, ids, o, `6 scale: reads, ${o.jobs} jobs in the view`, d);
 
-    // A failure from here on costs only its own rows: the figures above took a quarter of an hour.
+    // A failure from here on costs only its own rows: the figures above can take an hour.
     const failed = (what: string) => (err: unknown) => {
       const message = `scale: ${what} failed: ${(err as Error)?.stack ?? String(err)}`;
       ctx.log(message);
