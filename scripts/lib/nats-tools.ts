@@ -21,23 +21,24 @@ export interface NatsTool {
   accepts(found: string): boolean;
 }
 
+const NATS_SERVER_VERSION = "2.15.3";
+const NATS_CLI_VERSION = "0.5.1";
+
 export const NATS_SERVER: NatsTool = {
   name: "nats-server",
-  version: "2.15.3",
+  version: NATS_SERVER_VERSION,
   goPackage: "github.com/nats-io/nats-server/v2",
   // This release or a later patch of the same line.
-  accepts: (found) => sameLineAtLeast(found, "2.15.3"),
+  accepts: (found) => sameLineAtLeast(found, NATS_SERVER_VERSION),
 };
 
 export const NATS_CLI: NatsTool = {
   name: "nats",
-  version: "0.5.1",
+  version: NATS_CLI_VERSION,
   goPackage: "github.com/nats-io/natscli/nats",
-  accepts: (found) => found === "0.5.1",
+  accepts: (found) => found === NATS_CLI_VERSION,
 };
 
-/** The oldest nats-server the services run against (`sync_interval`, wildcard checks, TTLs). */
-export const OLDEST_NATS_SERVER = "2.15.0";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const TOOLS_DIR = join(ROOT, ".tools");

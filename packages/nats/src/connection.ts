@@ -4,8 +4,8 @@ import type { Logger } from "pino";
 
 /**
  * The oldest nats-server the services run on: fsync before every ack (`sync_interval`),
- * expected-last-subject checks over a wildcard, per-message TTLs. Keep in step with
- * OLDEST_NATS_SERVER in scripts/lib/nats-tools.ts.
+ * expected-last-subject checks over a wildcard. The one place that names it: `pnpm start`
+ * asks serverTooOld() too before it uses a server on 4222.
  */
 export const MIN_SERVER_VERSION = [2, 15] as const;
 
