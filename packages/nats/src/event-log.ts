@@ -1,3 +1,4 @@
+import { TimeoutError } from "@nats-io/nats-core";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JetStreamPublishOptions } from "@nats-io/jetstream";
 import { decodeEvent, encodeEvent, type JobEvent, type JobNames, type StoredEvent } from "@jobs/core";
 
@@ -41,27 +42,47 @@ export class EventLog {
    * The server checks the expectation before the message id, so a retry of a write that
    * was stored (its ack lost) fails the expectation: when the job's last event carries
    * this very message id, that is our own first copy, and the retry is a duplicate.
+   *
+   * An unanswered publish is not an answer: the server may have stored it and be slow to
+   * say so (a backlog of fsyncs), or it may have been lost on the wire. With `tries` > 1
+   * the same message is sent again after each `timeoutMs` without an answer, and the
+   * first answer says which it was; after the last unanswered try the job's subject is
+   * read once, so that a copy stored meanwhile is reported stored rather than thrown as
+   * a timeout. A copy found after an unanswered try is taken as this call's own
+   * (`duplicate: false`): the message ids are per job, so only a concurrent writer of
+   * the same job with the same id (an Idempotency-Key race) could have stored it.
    */
   async append(
     event: JobEvent,
     msgId: string,
-    opts: { timeoutMs?: number; expectLastEventSeq?: number } = {},
+    opts: { timeoutMs?: number; expectLastEventSeq?: number; tries?: number } = {},
   ): Promise<{ seq: number; duplicate: boolean }> {
     if (opts.expectLastEventSeq !== undefined && event.type === "JobRequested") {
       throw new Error("expectLastEventSeq applies to the event subject, not to JobRequested");
     }
-    try {
-      const ack = await this.js.publish(this.subjectOf(event), encodeEvent(event), {
-        msgID: msgId,
-        timeout: opts.timeoutMs ?? 5_000,
-        expect: this.expectation(event, opts.expectLastEventSeq),
-      });
-      return { seq: ack.seq, duplicate: ack.duplicate };
-    } catch (err) {
-      if (!isWrongLastSequence(err)) throw err;
-      const ours = await this.storedCopy(event, msgId);
-      if (ours !== null) return { seq: ours, duplicate: true };
-      throw new EventConflictError(event.jobId, opts.expectLastEventSeq ?? 0, { cause: err });
+    const tries = Math.max(1, opts.tries ?? 1);
+    let unanswered = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ack = await this.js.publish(this.subjectOf(event), encodeEvent(event), {
+          msgID: msgId,
+          timeout: opts.timeoutMs ?? 5_000,
+          expect: this.expectation(event, opts.expectLastEventSeq),
+        });
+        return { seq: ack.seq, duplicate: ack.duplicate && !unanswered };
+      } catch (err) {
+        if (isWrongLastSequence(err)) {
+          const ours = await this.storedCopy(event, msgId);
+          if (ours !== null) return { seq: ours, duplicate: !unanswered };
+          throw new EventConflictError(event.jobId, opts.expectLastEventSeq ?? 0, { cause: err });
+        }
+        if (!isUnanswered(err)) throw err;
+        unanswered = true;
+        if (attempt < tries) continue;
+        const ours = await this.storedCopy(event, msgId).catch(() => null);
+        if (ours !== null) return { seq: ours, duplicate: false };
+        throw err;
+      }
     }
   }
 
@@ -178,6 +199,11 @@ export class EventConflictError extends Error {
 }
 
 const MSG_ID_HEADER = "Nats-Msg-Id";
+
+/** A request that got no reply in time (the client's TimeoutError): the publish may or may not be stored. */
+function isUnanswered(err: unknown): boolean {
+  return err instanceof TimeoutError;
+}
 
 /** JetStream's answer to a failed "expected last subject sequence" (API error 10071). */
 function isWrongLastSequence(err: unknown): boolean {

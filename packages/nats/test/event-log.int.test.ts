@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { TimeoutError } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { jobNames, newJobId, type JobEvent } from "@jobs/core";
+import { losingAnswers as losingTestAnswers } from "../../../test/support/lossy-jetstream.ts";
 import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
 import { EventConflictError, EventLog } from "../src/event-log.ts";
 import { ensureStream, streamConfig } from "../src/provision.ts";
@@ -103,5 +105,63 @@ describe("EventLog against a real nats-server", () => {
     const after = await log.readForUpdate(id);
     expect(after.events).toHaveLength(2);
     expect(after.lastEventSeq).toBe(after.events[1]!.seq);
+  });
+
+  describe("a publish that gets no answer", () => {
+    const losingAnswers = (n: number, fate: "stored" | "dropped") => {
+      const lossy = losingTestAnswers(jetstream(nc), n, fate);
+      return { log: new EventLog(lossy.js, jsm, names), sent: lossy.sent };
+    };
+    let jsm: Awaited<ReturnType<typeof jetstreamManager>>;
+    beforeAll(async () => {
+      jsm = await jetstreamManager(nc);
+    });
+
+    it("is sent again, and a copy stored by the unanswered try is reported stored, not duplicate", async () => {
+      const id = newJobId();
+      const lossy = losingAnswers(1, "stored");
+      const result = await lossy.log.append(requested(id), `${id}:requested`, { tries: 3 });
+      expect(lossy.sent()).toBe(2);
+      const events = await log.read(id);
+      expect(events).toHaveLength(1);
+      expect(result).toEqual({ seq: events[0]!.seq, duplicate: false });
+    });
+
+    it("is sent again when it was lost on the wire, and stored once", async () => {
+      const id = newJobId();
+      const lossy = losingAnswers(1, "dropped");
+      const result = await lossy.log.append(requested(id), `${id}:requested`, { tries: 2 });
+      const events = await log.read(id);
+      expect(events).toHaveLength(1);
+      expect(result).toEqual({ seq: events[0]!.seq, duplicate: false });
+    });
+
+    it("after the last unanswered try, is reported stored when the job's subject holds it", async () => {
+      const id = newJobId();
+      await log.append(requested(id), `${id}:requested`);
+      const lossy = losingAnswers(2, "stored");
+      const result = await lossy.log.append(started(id), `${id}:started:1`, { tries: 2, expectLastEventSeq: 0 });
+      expect(lossy.sent()).toBe(2);
+      const events = await log.read(id);
+      expect(events.map((e) => e.event.type)).toEqual(["JobRequested", "JobStarted"]);
+      expect(result).toEqual({ seq: events[1]!.seq, duplicate: false });
+    });
+
+    it("throws the timeout when no try was answered and nothing was stored", async () => {
+      const id = newJobId();
+      const lossy = losingAnswers(3, "dropped");
+      await expect(lossy.log.append(requested(id), `${id}:requested`, { tries: 3 })).rejects.toBeInstanceOf(TimeoutError);
+      expect(lossy.sent()).toBe(3);
+      expect(await log.read(id)).toEqual([]);
+    });
+
+    it("still refuses a conditional write whose expectation another event broke", async () => {
+      const id = newJobId();
+      await log.append(requested(id), `${id}:requested`);
+      await log.append(started(id), `${id}:started:1`, { expectLastEventSeq: 0 });
+      const lossy = losingAnswers(1, "dropped");
+      const cancel: JobEvent = { type: "JobFinished", jobId: id, time, data: { attempt: 0, outcome: "cancelled", error: { code: "cancelled", message: "x" } } };
+      await expect(lossy.log.append(cancel, `${id}:finished`, { tries: 2, expectLastEventSeq: 0 })).rejects.toBeInstanceOf(EventConflictError);
+    });
   });
 });

@@ -31,8 +31,10 @@ export interface NatsDepsOptions {
   idempotencyTtlMs: number;
   /** Replicas of the stream and the buckets (JOBS_REPLICAS); left out, existing ones stay as they are and new ones get 1. */
   replicas?: number;
-  /** How long a POST waits for JetStream's publish ack (default 5 s). */
+  /** How long a POST waits for JetStream's publish ack before sending it again (default 5 s). */
   appendTimeoutMs?: number;
+  /** How many times a POST sends its unanswered publish before it answers 503 (default 3). */
+  appendTries?: number;
   /** How long one /readyz answer is reused (default 1 s). */
   readinessCacheMs?: number;
 }
@@ -63,6 +65,7 @@ export async function natsAppDeps(o: NatsDepsOptions): Promise<Omit<AppDeps, "to
       index,
       connected,
       appendTimeoutMs: o.appendTimeoutMs,
+      appendTries: o.appendTries,
       onWatchError: (err, jobId) => log.warn({ err, jobId }, "job view watch failed; re-creating it"),
     }),
     idempotency: new NatsIdempotencyStore({ kv: claims, connected }),

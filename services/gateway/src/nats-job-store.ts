@@ -9,8 +9,14 @@ export interface NatsJobStoreOptions {
   views: ViewStore;
   /** Whether the NATS connection is up now (see trackConnection). */
   connected: () => boolean;
-  /** How long to wait for JetStream's publish ack. */
+  /** How long to wait for JetStream's publish ack before the same message is sent again. */
   appendTimeoutMs?: number;
+  /**
+   * How many times a publish is sent while none is answered (see EventLog.append): an
+   * unanswered publish may be stored, so the gateway asks again rather than answer 503
+   * for a job that exists.
+   */
+  appendTries?: number;
   /** A job's view watch failed and is being re-created (for the log). */
   onWatchError?: (err: unknown, jobId: string) => void;
   /** The listing index the projector keeps (an IndexStore). */
@@ -27,22 +33,24 @@ export interface NatsJobStoreOptions {
  */
 export class NatsJobStore implements JobStore {
   private readonly appendTimeoutMs: number;
+  private readonly appendTries: number;
 
   private readonly opts: NatsJobStoreOptions;
 
   constructor(opts: NatsJobStoreOptions) {
     this.opts = opts;
     this.appendTimeoutMs = opts.appendTimeoutMs ?? 5_000;
+    this.appendTries = opts.appendTries ?? 3;
   }
 
   async append(event: JobRequested, msgId: string): Promise<{ seq: number; duplicate: boolean }> {
     if (!this.opts.connected()) throw new EventNotStoredError("not connected to NATS");
     try {
-      const { seq, duplicate } = await this.opts.log.append(event, msgId, { timeoutMs: this.appendTimeoutMs });
+      const { seq, duplicate } = await this.opts.log.append(event, msgId, { timeoutMs: this.appendTimeoutMs, tries: this.appendTries });
       return { seq, duplicate };
     } catch (err) {
       if (err instanceof InvalidEventError) throw err; // a bug in the caller, not an outage
-      // No responders, timeout, closed or draining connection, JetStream API error: no ack, no job.
+      // No responders, every try unanswered, closed or draining connection, JetStream API error: no ack, no job.
       throw new EventNotStoredError(`publish of ${event.jobId} not acknowledged: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     }
   }
@@ -64,7 +72,7 @@ export class NatsJobStore implements JobStore {
   async appendIfUnchanged(event: JobFinished, msgId: string, expectLastEventSeq: number): Promise<{ seq: number; duplicate: boolean }> {
     if (!this.opts.connected()) throw new EventNotStoredError("not connected to NATS");
     try {
-      const { seq, duplicate } = await this.opts.log.append(event, msgId, { timeoutMs: this.appendTimeoutMs, expectLastEventSeq });
+      const { seq, duplicate } = await this.opts.log.append(event, msgId, { timeoutMs: this.appendTimeoutMs, tries: this.appendTries, expectLastEventSeq });
       return { seq, duplicate };
     } catch (err) {
       if (err instanceof EventConflictError) throw new JobChangedError(event.jobId, { cause: err });

@@ -1,6 +1,7 @@
 import { evolve, jobNames, newJobId, type JobRequested, type JobStarted, type JobView } from "@jobs/core";
-import { ensureStream, EventLog, IndexStore, jetstream, jetstreamManager, openIndexBucket, openViewBucket, ViewStore } from "@jobs/nats";
+import { ensureStream, EventLog, IndexStore, jetstream, jetstreamManager, openIndexBucket, openViewBucket, ViewStore, type JetStreamClient } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { losingAnswers } from "../../../test/support/lossy-jetstream.ts";
 import { testPrefix } from "../../../test/support/nats-server.ts";
 import { NatsJobStore } from "../src/nats-job-store.ts";
 import { EventNotStoredError } from "../src/ports.ts";
@@ -25,12 +26,12 @@ describe("NatsJobStore against a real nats-server", () => {
     await nats?.close();
   });
 
-  async function storeFor(prefix: string, opts: { provision?: boolean; connected?: () => boolean } = {}) {
+  async function storeFor(prefix: string, opts: { provision?: boolean; connected?: () => boolean; js?: JetStreamClient } = {}) {
     const { nc } = nats;
     const names = jobNames(prefix);
     const jsm = await jetstreamManager(nc);
     if (opts.provision !== false) await ensureStream(jsm, names);
-    const eventLog = new EventLog(jetstream(nc), jsm, names);
+    const eventLog = new EventLog(opts.js ?? jetstream(nc), jsm, names);
     const views = new ViewStore(await openViewBucket(nc, names));
     const index = new IndexStore(await openIndexBucket(nc, names), names);
     const store = new NatsJobStore({ log: eventLog, views, index, connected: opts.connected ?? (() => true), appendTimeoutMs: 1_000 });
@@ -96,6 +97,26 @@ describe("NatsJobStore against a real nats-server", () => {
     const { store, eventLog } = await storeFor(prefix, { connected: () => false });
     const event = request();
     await expect(store.append(event, `${event.jobId}:requested`)).rejects.toBeInstanceOf(EventNotStoredError);
+    expect(await eventLog.read(event.jobId)).toEqual([]);
+  });
+
+  it("answers stored, not 503, when the ack of a stored request was lost (the same message is sent again)", async () => {
+    const lossy = losingAnswers(jetstream(nats.nc), 1, "stored");
+    const { store, eventLog } = await storeFor(testPrefix("gw"), { js: lossy.js });
+    const event = request();
+    const result = await store.append(event, `${event.jobId}:requested`);
+    expect(lossy.sent()).toBe(2);
+    const events = await eventLog.read(event.jobId);
+    expect(events).toHaveLength(1);
+    expect(result).toEqual({ seq: events[0]!.seq, duplicate: false }); // the first copy was this request's own: a 202
+  });
+
+  it("rejects with EventNotStoredError after three unanswered tries of a request that was never stored", async () => {
+    const lossy = losingAnswers(jetstream(nats.nc), 3, "dropped");
+    const { store, eventLog } = await storeFor(testPrefix("gw"), { js: lossy.js });
+    const event = request();
+    await expect(store.append(event, `${event.jobId}:requested`)).rejects.toBeInstanceOf(EventNotStoredError);
+    expect(lossy.sent()).toBe(3);
     expect(await eventLog.read(event.jobId)).toEqual([]);
   });
 });
