@@ -1,9 +1,8 @@
 import { performance } from "node:perf_hooks";
+import { sleep } from "@jobs/service";
 
 /** One monotonic clock (ms) for every timestamp the bench compares: sends, 202s, completions. */
 export const now = (): number => performance.now();
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns true; throws `describe()` after `timeoutMs`. */
 export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string, intervalMs = 50): Promise<void> {

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sleep } from "@jobs/service";
 import { freePort } from "../../test/support/nats-server.ts";
-import { sleep } from "./clock.ts";
 
 export const REDIS_SERVER_BIN = "/usr/bin/redis-server";
 

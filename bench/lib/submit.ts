@@ -1,4 +1,5 @@
-import { now, sleep } from "./clock.ts";
+import { sleep } from "@jobs/service";
+import { now } from "./clock.ts";
 import { runConcurrently, type HttpClient } from "./http-client.ts";
 import { NOOP_JOB } from "./system.ts";
 

@@ -1,5 +1,6 @@
+import { sleep } from "@jobs/service";
 import { alternateRuns, cells, type BenchContext } from "../lib/context.ts";
-import { now, sleep } from "../lib/clock.ts";
+import { now } from "../lib/clock.ts";
 import { CompletionTracker } from "../lib/completion-tracker.ts";
 import { HttpClient } from "../lib/http-client.ts";
 import type { BenchOptions } from "../lib/options.ts";

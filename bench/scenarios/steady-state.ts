@@ -1,3 +1,5 @@
+import { sleep } from "@jobs/service";
+
 import { now } from "../lib/clock.ts";
 import { CompletionTracker } from "../lib/completion-tracker.ts";
 import type { BenchContext } from "../lib/context.ts";
@@ -69,7 +71,7 @@ async function waitForDone(tracker: CompletionTracker, count: number): Promise<v
   const deadline = now() + 600_000;
   while (tracker.done < count) {
     if (now() > deadline) throw new Error(`only ${tracker.done} of ${count} jobs succeeded in 10 min`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

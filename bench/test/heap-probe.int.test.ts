@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
+import { sleep } from "@jobs/service";
 import { HeapProbe } from "../lib/heap.ts";
 
 const MB = 2 ** 20;
@@ -34,7 +35,7 @@ describe("HeapProbe", () => {
       "setInterval(() => { const xs = []; for (let i = 0; i < 200_000; i++) xs.push({ i, s: 'x'.repeat(20) + i }); }, 20)",
     );
     cleanups.push(() => dropping.kill());
-    await new Promise((r) => setTimeout(r, 1000)); // garbage piles up
+    await sleep(1000); // garbage piles up
 
     const held = (await probe.afterFullGc(holding.pid!)).heapUsed / MB;
     const dropped = (await probe.afterFullGc(dropping.pid!)).heapUsed / MB;
@@ -46,7 +47,7 @@ describe("HeapProbe", () => {
     const probe = new HeapProbe();
     const silent = spawn(process.execPath, ["-e", "process.on('SIGUSR2', () => {}); setInterval(() => {}, 1000)"], { stdio: "ignore" });
     cleanups.push(() => silent.kill(), () => probe.dispose());
-    await new Promise((r) => setTimeout(r, 300)); // its SIGUSR2 handler is in place
+    await sleep(300); // its SIGUSR2 handler is in place
     await expect(probe.afterFullGc(silent.pid!, 500)).rejects.toThrow(`process ${silent.pid} did not answer the heap probe`);
   });
 });

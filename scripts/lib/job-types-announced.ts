@@ -1,5 +1,6 @@
 import { jobNames } from "@jobs/core";
 import { connect, isNotFound, jetstreamManager } from "@jobs/nats";
+import { sleep } from "@jobs/service";
 
 /**
  * Waits until the runners have announced at least one job type in the types bucket, so
@@ -24,7 +25,7 @@ export async function jobTypesAnnounced(natsUrl: string, prefix: string, timeout
         },
       );
       if (values > 0) return true;
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     return false;
   } finally {

@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { connect as connectTcp } from "node:net";
 import { join } from "node:path";
 import { connect } from "@jobs/nats";
+import { sleep } from "@jobs/service";
 
 /**
  * What `pnpm start` needs to bring up a local nats-server of its own: tell whether (and
@@ -69,7 +70,7 @@ export async function waitUntilAccepting(
   while (Date.now() < deadline) {
     if (gaveUp()) return false;
     if (await isAcceptingConnections(host, port, 500)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   return false;
 }

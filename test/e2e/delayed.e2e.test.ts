@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { StoredEvent } from "@jobs/core";
+import { sleep } from "@jobs/service";
 import { eventually } from "../support/eventually.ts";
 import { startFaultStack, type FaultStack } from "../support/fault-stack.ts";
 import { jobHistory, startsOf } from "../support/job-history.ts";
@@ -57,7 +58,7 @@ async function expectQueuedUntil(id: string, runAt: number): Promise<void> {
     }
     expect(res.body, f.logs()).toMatchObject({ attempts: 0, startedAt: null });
     polls++;
-    await new Promise((r) => setTimeout(r, 200)); // pacing of the polls, not a wait for a condition
+    await sleep(200); // pacing of the polls, not a wait for a condition
   }
   expect(polls).toBeGreaterThan(0);
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "@jobs/service";
 import { startNatsServer, testPrefix, type NatsServerHandle } from "../support/nats-server.ts";
 import { startStack, type Stack } from "../support/services.ts";
 import { apiClient } from "../support/http.ts";
@@ -56,7 +57,7 @@ describe("cancel", () => {
     expect((await api.post(`/job/${created.body.id}/cancel`)).status).toBe(202);
     // Proving that something does not happen takes time passing: wait past runAt, when
     // the runner is handed the job again, sees it ended and skips it.
-    await new Promise((r) => setTimeout(r, 3_000));
+    await sleep(3_000);
     expect(await view(created.body.id)).toMatchObject({ status: "cancelled", attempts: 0, startedAt: null });
     expect(await eventTypes(created.body.id)).toEqual(["JobRequested", "JobFinished"]);
   });

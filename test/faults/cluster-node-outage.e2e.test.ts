@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { sleep } from "@jobs/service";
 import { contractCheckedApi, expectNodeCaughtUp, pollAccepted, replicaStateOf, startFlow, streamLeader } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
 import { startClusterFaultStack, type ClusterFaultStack } from "../support/fault-stack.ts";
@@ -55,7 +56,7 @@ describe("one server of three down for 30 s while jobs flow", () => {
       samples++;
       if ((await fetch(`${f.stack.baseUrl}/readyz`)).status !== 200) notReady++;
       expect(f.unexpectedExits(), f.logs()).toEqual([]);
-      await new Promise((r) => setTimeout(r, 250)); // the sampling pace over the outage
+      await sleep(250); // the sampling pace over the outage
     }
     const acceptedWhileDown = flow.accepted() - acceptedAtStop;
     expect(acceptedWhileDown, checked.statuses()).toBeGreaterThan(100);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "@jobs/service";
 import { contractCheckedApi, postInsisting, streamLeader } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
 import { startClusterFaultStack, type ClusterFaultStack } from "../support/fault-stack.ts";
@@ -77,7 +78,7 @@ describe("two of three servers stopped, then one back", () => {
       expect(refused.headers.get("content-type")).toMatch(/application\/problem\+json/);
       if (withKey) refusedBodies.push(body);
       else refusedWithoutKey++;
-      await new Promise((r) => setTimeout(r, 200)); // pacing the checks
+      await sleep(200); // pacing the checks
     }
     expect(refusedBodies.length).toBeGreaterThan(0);
     expect(refusedWithoutKey).toBeGreaterThan(0);

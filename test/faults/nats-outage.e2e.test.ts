@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "@jobs/service";
 import { eventually } from "../support/eventually.ts";
 import { startFaultStack, type FaultStack } from "../support/fault-stack.ts";
 import { allJobHistories } from "../support/job-history.ts";
@@ -45,7 +46,7 @@ async function expectHonestOutage(ms: number): Promise<void> {
     expect(refused.status, JSON.stringify(refused.body)).toBe(503);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(refused.headers.get("content-type")).toMatch(/application\/problem\+json/);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 

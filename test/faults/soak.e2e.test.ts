@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "@jobs/service";
 import { eventually } from "../support/eventually.ts";
 import { startFaultStack, type FaultStack } from "../support/fault-stack.ts";
 import { allJobHistories, finishOf, startsOf } from "../support/job-history.ts";
@@ -50,7 +51,7 @@ async function chaos(done: () => boolean): Promise<{ killedRunners: Set<string>;
   let next = 4;
   let projectorKills = 0;
   for (let round = 1; !done(); round++) {
-    await new Promise((r) => setTimeout(r, CHAOS_EVERY_MS)); // the chaos schedule, not a wait for a condition
+    await sleep(CHAOS_EVERY_MS); // the chaos schedule, not a wait for a condition
     if (round % 3 === 0) {
       exitCodes.push(await f.live("projector").stop("SIGKILL"));
       f.stack.start("projector");

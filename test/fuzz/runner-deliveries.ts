@@ -1,6 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JobNames } from "@jobs/core";
+import { sleep } from "@jobs/service";
 
 /**
  * How many messages the runners' shared consumer delivers in `windowMs`: a measure of
@@ -13,6 +14,6 @@ export async function runnerDeliveriesOver(nc: NatsConnection, names: JobNames, 
   const delivered = async () => (await jsm.consumers.info(names.stream, names.runnerConsumer)).delivered.consumer_seq;
   const before = await delivered();
   // A measurement window, not a wait for a condition: the count over it is the result.
-  await new Promise((r) => setTimeout(r, windowMs));
+  await sleep(windowMs);
   return (await delivered()) - before;
 }

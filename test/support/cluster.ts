@@ -2,6 +2,7 @@ import { expect } from "vitest";
 import type { JobNames } from "@jobs/core";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { sleep } from "@jobs/service";
 import { eventually } from "./eventually.ts";
 import type { apiClient, ApiResponse } from "./http.ts";
 import type { NatsClusterHandle, NatsServerHandle } from "./nats-server.ts";
@@ -121,7 +122,7 @@ export function pollAccepted(checked: ReturnType<typeof contractCheckedApi>, con
     while (running) {
       const ids = [...checked.accepted];
       if (ids.length === 0) {
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
         continue;
       }
       // Half the time the newest job (right after its 202 is when a 404 would show), else the next in turn.
@@ -166,7 +167,7 @@ async function insist(api: Api, body: unknown, key: string, job: InsistedJob, de
       return;
     }
     if (res.status !== 503) return;
-    await new Promise((r) => setTimeout(r, retryMs));
+    await sleep(retryMs);
   }
 }
 
@@ -219,7 +220,7 @@ export function startFlow(
       const job: InsistedJob = { statuses: [] };
       out[i] = { body, job };
       await insist(api, body, `${opts.keyPrefix}-${i}`, job, () => deadline, opts.retryMs);
-      await new Promise((r) => setTimeout(r, opts.pauseMs)); // the flow's pace
+      await sleep(opts.pauseMs); // the flow's pace
     }
   };
   const workers = Array.from({ length: opts.concurrency }, worker);

@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import { sleep } from "@jobs/service";
 import type { apiClient, ApiResponse } from "./http.ts";
 import { eventually } from "./eventually.ts";
 
@@ -33,7 +34,7 @@ export async function postJobs(
       }
       opts.onOutcome?.(outcomes[i]!, ++done);
       // Paces a long run (the soak): traffic keeps flowing while faults happen.
-      if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
+      if (opts.pauseMs) await sleep(opts.pauseMs);
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, worker));

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
+import { sleep } from "@jobs/service";
 import { freePort } from "../../scripts/lib/free-port.ts";
 import { ensureTool, NATS_SERVER } from "../../scripts/lib/nats-tools.ts";
 
@@ -95,7 +96,7 @@ function serverHandle(spec: ServerSpec, bin: string): NatsServerHandle & { launc
           await nc.close();
         }
       } catch {
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     }
     throw new Error(`nats-server ${spec.name} did not become ready on port ${spec.port}:\n${output}`);
@@ -196,7 +197,7 @@ export async function waitForJetStream(url: string, timeoutMs = 30_000): Promise
       }
     } catch (err) {
       last = err;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
   throw new Error(`JetStream did not answer through ${url} within ${timeoutMs} ms: ${String(last)}`);

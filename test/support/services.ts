@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sleep } from "@jobs/service";
 import { freePort } from "./nats-server.ts";
 
 /**
@@ -142,7 +143,7 @@ async function waitForReady(stack: Stack): Promise<void> {
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`gateway not ready after 30 s (last /readyz: ${last}):\n${stack.logs()}`);
 }

@@ -2,6 +2,7 @@ import type { KV } from "@nats-io/kv";
 import { Compile } from "typebox/compile";
 import { JobTypeDescriptor } from "@jobs/core";
 import type { Logger } from "pino";
+import { sleep } from "@jobs/service";
 
 const checkDescriptor = Compile(JobTypeDescriptor);
 
@@ -68,7 +69,7 @@ export class JobTypeCatalog {
           }
           if (initial) resolve();
           initial = false;
-          await new Promise((r) => setTimeout(r, backoff));
+          await sleep(backoff, signal);
           backoff = Math.min(backoff * 2, 10_000);
         }
         resolve();

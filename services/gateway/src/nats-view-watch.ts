@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { JobView } from "@jobs/core";
 import type { KV } from "@jobs/nats";
+import { sleep } from "@jobs/service";
 
 export interface ViewWatchOptions {
   /** First wait before a failed or ended watch is re-created; doubles up to maxBackoffMs. */
@@ -45,7 +45,7 @@ export async function* watchViewKey(kv: KV, key: string, signal: AbortSignal, op
       if (watcher) void deleteConsumerOf(watcher);
     }
     if (signal.aborted) break;
-    await sleep(backoffMs, undefined, { signal }).catch(() => undefined);
+    await sleep(backoffMs, signal);
     backoffMs = Math.min(backoffMs * 2, opts.maxBackoffMs ?? 10_000);
   }
 }

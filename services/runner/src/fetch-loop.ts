@@ -1,7 +1,7 @@
 import type { JetStreamClient } from "@jobs/nats";
 import type { JobNames } from "@jobs/core";
+import { sleep } from "@jobs/service";
 import type { Logger } from "pino";
-import { pause } from "./backoff.ts";
 import type { Consumer, JsMsg } from "./nats-types.ts";
 import type { Slots } from "./slots.ts";
 import { FetchedAhead, type FetchAheadOptions } from "./fetched-ahead.ts";
@@ -47,7 +47,7 @@ export async function fetchLoop(opts: {
       } catch (err) {
         log.warn({ err, retryInMs: backoff }, "fetching jobs failed; getting the consumer again");
         consumer = null;
-        await pause(backoff, stopping);
+        await sleep(backoff, stopping);
         backoff = Math.min(backoff * 2, 10_000);
       }
     }

@@ -1,8 +1,8 @@
 import { setMaxListeners } from "node:events";
 import type { JobNames } from "@jobs/core";
 import { EventLog, jetstream, jetstreamManager, type NatsConnection } from "@jobs/nats";
+import { sleep } from "@jobs/service";
 import type { Logger } from "pino";
-import { pause } from "./backoff.ts";
 import { fetchLoop } from "./fetch-loop.ts";
 import { handleJob } from "./handle-job.ts";
 import type { JobType } from "./job-type.ts";
@@ -97,7 +97,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
         log.info({ running: slots.busy, graceMs: deps.shutdownGraceMs }, "runner stopping: no new jobs");
         const graceOver = new AbortController();
         const finished = slots.idle().then(() => graceOver.abort());
-        await pause(deps.shutdownGraceMs, graceOver.signal);
+        await sleep(deps.shutdownGraceMs, graceOver.signal);
         if (slots.busy > 0) log.warn({ running: slots.busy }, "grace period over: interrupting running jobs");
         hardStop.abort();
         await Promise.all([finished, loop]);

@@ -1,5 +1,6 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { sleep } from "@jobs/service";
 import { FetchedAhead } from "../src/fetched-ahead.ts";
 import type { JsMsg } from "../src/nats-types.ts";
 import { Slots } from "../src/slots.ts";
@@ -76,7 +77,7 @@ describe("FetchedAhead", () => {
     for (const name of ["x", "y"]) {
       env.add(message(name));
     }
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await sleep(120);
     await env.end("x");
     await env.end("y");
     expect(env.slots.recentJobMs).toBeGreaterThanOrEqual(100);

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { sleep as wait } from "@jobs/service";
 import { fibonacci as fibonacciValue } from "../src/compute/fibonacci.ts";
 import { isqrt, pi as piValue } from "../src/compute/pi-digits.ts";
 import { NonRetryableError, type JobType } from "../src/job-type.ts";
@@ -182,7 +183,7 @@ describe("external", () => {
       () => (settled = true),
       () => (settled = true),
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await wait(50);
     expect(settled).toBe(false);
     const reason = new Error("completed elsewhere");
     controller.abort(reason);

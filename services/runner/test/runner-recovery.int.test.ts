@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager } from "@jobs/nats";
 import { Type } from "typebox";
 import { afterEach, describe, expect, it } from "vitest";
+import { sleep } from "@jobs/service";
 import { eventually } from "../../../test/support/eventually.ts";
 import { startNatsServer, type NatsServerHandle } from "../../../test/support/nats-server.ts";
 import { FINISH_WATCH_DELAY_MS } from "../src/finish-watch.ts";
@@ -30,7 +31,7 @@ describe("runner recovery", () => {
     const runner = await h.startRunner();
     const jobId = await h.request("countdown", { seconds: 30 });
     await eventually(async () => expect(typesOf((await h.history(jobId)).map((s) => s.event))).toContain("JobStarted"));
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (delayMs > 0) await sleep(delayMs);
     await cancel(jobId);
 
     await eventually(async () => {
@@ -156,7 +157,7 @@ describe("runner during a NATS outage", () => {
       description: "returns after a delay and tells the test",
       params: Type.Object({}),
       run: async () => {
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
         returned();
         return { ok: true };
       },
