@@ -31,3 +31,26 @@ export {
   recordEntry,
 } from "./job-index.ts";
 export { JobMetricsDelta, JobMetricsTally, decodeMetricsDelta, encodeMetricsDelta } from "./job-metrics.ts";
+export { JobErrorCodes, type JobErrorCode } from "./job-errors.ts";
+export { retryDelayMs } from "./retry-delay.ts";
+export type { Decided, Decision } from "./decision.ts";
+export {
+  decideCancel,
+  decideComplete,
+  DEFAULT_CANCEL_MESSAGE,
+  EXTERNAL_JOB_TYPE,
+  type CancelJob,
+  type CompleteJob,
+  type EndingDecision,
+  type EndingRefusal,
+  type ExternalEnding,
+} from "./decide-ending.ts";
+export {
+  decideDelivery,
+  interruptedAttempts,
+  MAX_NOT_DUE_DELAY_MS,
+  UNKNOWN_TYPE_DELAY_MS,
+  type DeliveryContext,
+  type DeliveryDecision,
+} from "./decide-delivery.ts";
+export { decideAttemptEnd, invalidResult, type AttemptEndDecision, type AttemptOutcome, type AttemptRef } from "./decide-attempt-end.ts";

@@ -1,6 +1,6 @@
-import { TimeoutError } from "@nats-io/nats-core";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JetStreamPublishOptions } from "@nats-io/jetstream";
 import { decodeEvent, encodeEvent, type JobEvent, type JobNames, type StoredEvent } from "@jobs/core";
+import { isUnanswered, isWrongLastSequence } from "./errors.ts";
 
 /**
  * Writing and reading job events on the stream. Every publish carries a message id, so
@@ -118,11 +118,6 @@ export class EventLog {
   }
 
   /**
-   * Every event of one job, in stream order: the request by a direct get of the last
-   * message on its literal subject, the rest through a short-lived ordered consumer on
-   * the job's literal event subject (both use the server's per-subject index).
-   */
-  /**
    * The job's events and the sequence of the last one on its event subject (0 when the
    * job has only its request): what a conditional append expects.
    */
@@ -141,6 +136,11 @@ export class EventLog {
     return last === null ? null : { seq: last.seq, event: decodeEvent(last.data) };
   }
 
+  /**
+   * Every event of one job, in stream order: the request by a direct get of the last
+   * message on its literal subject, the rest through a short-lived consumer on the job's
+   * literal event subject (both use the server's per-subject index).
+   */
   async read(jobId: string): Promise<StoredEvent[]> {
     const requestSubject = this.names.requestSubject(jobId);
     // A job just accepted may not be on the replica that answers the direct get yet: never call it unknown before the leader says so.
@@ -199,14 +199,3 @@ export class EventConflictError extends Error {
 }
 
 const MSG_ID_HEADER = "Nats-Msg-Id";
-
-/** A request that got no reply in time (the client's TimeoutError): the publish may or may not be stored. */
-function isUnanswered(err: unknown): boolean {
-  return err instanceof TimeoutError;
-}
-
-/** JetStream's answer to a failed "expected last subject sequence" (API error 10071). */
-function isWrongLastSequence(err: unknown): boolean {
-  const e = err as { code?: unknown; api_error?: { err_code?: number }; message?: string };
-  return e?.api_error?.err_code === 10071 || e?.code === 10071 || /wrong last sequence/i.test(e?.message ?? "");
-}

@@ -10,13 +10,14 @@ export {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   streamConfig,
   type ReplicaOptions,
-  isNotFound,
   RUNNER_ACK_WAIT_MS,
   PROJECTOR_ACK_WAIT_MS,
 } from "./provision.ts";
 export { EventLog, EventConflictError, lastEventSeq } from "./event-log.ts";
 export { ViewStore, isRevisionConflict, type ViewEntry } from "./view-store.ts";
+export { ApiCodes, apiError, isNotFound, isTransient, isUnanswered, isWrongLastSequence } from "./errors.ts";
 export { IndexStore, type IndexHeadEntry, type IndexPageEntry } from "./index-store.ts";
 export { announceJobTypes, JobTypeCatalog } from "./type-registry.ts";
 export { connect, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from "./clients.ts";
 export { DeliverPolicy, type ConsumerMessages, type JsMsg } from "./clients.ts";
+export { handleCommand, type CommandResult, type ConditionalAppend, type HandleCommandOptions, type JobState, type JobStateReader } from "./handle-command.ts";

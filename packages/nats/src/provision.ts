@@ -14,6 +14,7 @@ import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JobNames } from "@jobs/core";
 import { StartupError } from "@jobs/service";
+import { isCreationRace, isNotFound, isTransient, needsCluster } from "./errors.ts";
 
 /**
  * Creates (or checks) everything the services need in JetStream. Idempotent: every
@@ -63,15 +64,12 @@ export async function ensureStream(jsm: JetStreamManager, names: JobNames, opts:
   try {
     await whileTransient(() => ensureStreamOnce(jsm, names, opts));
   } catch (err) {
-    if (apiErrorCode(err) !== REPLICAS_NEED_A_CLUSTER) throw err;
+    if (!needsCluster(err)) throw err;
     throw new StartupError(
       `JOBS_REPLICAS=${opts.replicas} needs a cluster of three nats-servers (all of them in NATS_URL), but the server answering is not in a cluster: run a cluster, or set JOBS_REPLICAS=1`,
     );
   }
 }
-
-/** JetStream's err_code for "replicas > 1 not supported in non-clustered mode". */
-const REPLICAS_NEED_A_CLUSTER = 10074;
 
 async function ensureStreamOnce(jsm: JetStreamManager, names: JobNames, opts: ReplicaOptions): Promise<void> {
   const wanted = streamConfig(names, opts);
@@ -274,28 +272,6 @@ async function whileTransient<T>(step: () => Promise<T>): Promise<T> {
   }
 }
 
-/** JetStream's err_code of an API error (nats.js 3 names it `code`; older shapes carry api_error). */
-function apiErrorCode(err: unknown): number | undefined {
-  const e = err as { name?: string; code?: unknown; api_error?: { err_code?: number } } | undefined;
-  if (typeof e?.api_error?.err_code === "number") return e.api_error.err_code;
-  return e?.name !== undefined && /JetStreamApiError|NotFoundError/.test(e.name) && typeof e.code === "number" ? e.code : undefined;
-}
-
-/**
- * JetStream's err_codes for "JetStream system temporarily unavailable" (no meta or group
- * leader) and "no suitable peers for placement" (a cluster that is still assembling does
- * not know three servers yet; with fewer than three for good, the retries run out).
- */
-const TRANSIENT_CODES = new Set([10008, 10005]);
-
-function isTransient(err: unknown): boolean {
-  for (let e = err as { name?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.name === "TimeoutError" || e.name === "NoResponders" || TRANSIENT_CODES.has(apiErrorCode(e) ?? 0)) return true;
-    if (/no responders|temporarily unavailable/i.test(e.message ?? "")) return true;
-  }
-  return false;
-}
-
 /**
  * Creates a stream or bucket that another process may be creating at this very moment
  * (replicas starting together: docker-compose's three runners, `pnpm start`). While the
@@ -315,15 +291,3 @@ async function createdDespiteRace<T>(create: () => Promise<T>): Promise<T> {
 }
 
 const CREATE_ATTEMPTS = 6;
-/** JetStream's err_code for "subjects overlap with an existing stream" and "stream name already in use". */
-const CREATION_RACE_CODES = new Set([10065, 10058]);
-
-function isCreationRace(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === "number" && CREATION_RACE_CODES.has(code);
-}
-
-export function isNotFound(err: unknown): boolean {
-  const e = err as { code?: unknown; api_error?: { err_code?: number; code?: number }; message?: string };
-  return e?.api_error?.code === 404 || e?.api_error?.err_code === 10059 || e?.api_error?.err_code === 10014 || /not found/i.test(e?.message ?? "");
-}

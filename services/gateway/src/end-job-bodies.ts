@@ -1,7 +1,6 @@
-import type { JobError } from "@jobs/core";
+import type { ExternalEnding, JobError } from "@jobs/core";
 import { Type, type Static } from "typebox";
 import { ApiError, type ValidationIssue } from "./errors.ts";
-import type { ExternalEnding } from "./job-endings.ts";
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from "./json-depth.ts";
 import { describeIssues } from "./validation-issues.ts";
 

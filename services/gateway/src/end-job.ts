@@ -1,21 +1,22 @@
-import { evolve, isJobId, messageIds, type JobView } from "@jobs/core";
+import { foldEvents, type EndingDecision, type JobView, type StoredEvent } from "@jobs/core";
+import { EventConflictError, handleCommand } from "@jobs/nats";
 import { ApiError } from "./errors.ts";
-import type { Decision } from "./job-endings.ts";
-import { EventNotStoredError, JobChangedError, type JobStore } from "./ports.ts";
+import { EventNotStoredError, type JobStore } from "./ports.ts";
 
 /** Reads and decisions one request makes before it gives up on a job that keeps changing. */
 export const MAX_END_TRIES = 5;
 
-/** What the request does; it names the event's message id (`<id>:cancel`, `<id>:complete`). */
+/** What the request does, for its messages. */
 export type EndAction = "cancel" | "complete";
 
 /**
- * Ends a job with the event `decide` chooses, safely against runners and other requests:
- * read the job's events from the log, decide with the pure rules, and store the event
- * only if no event of the job was stored in between. When one was (a runner started or
- * progressed the job, another request ended it), read and decide again: the new
- * decision may refuse (409) where the first accepted. After MAX_END_TRIES lost races
- * nothing is stored and the client is asked to retry (503 job_busy, Retry-After).
+ * Ends a job with the event `decide` chooses (decideCancel, decideComplete), through the
+ * one conditional append every command uses (handleCommand): stored only if no event of
+ * the job was stored since the read it was decided on, decided again when one was (the
+ * new decision may refuse, 409, where the first accepted). Two requests ending one job
+ * share a message id, so a duplicate is the other request's ending: decided again too.
+ * After MAX_END_TRIES lost races nothing is stored and the client is asked to retry
+ * (503 job_busy, Retry-After).
  *
  * Resolves with the job as it is after the stored event; throws the ApiError of a
  * refusal, of a write that was not confirmed, or of the lost races.
@@ -24,34 +25,30 @@ export async function endJob(
   jobs: JobStore,
   jobId: string,
   action: EndAction,
-  decide: (view: JobView | null) => Decision,
+  decide: (events: readonly StoredEvent[]) => EndingDecision,
   maxTries = MAX_END_TRIES,
 ): Promise<JobView> {
-  for (let tries = 0; tries < maxTries; tries++) {
-    // Checked before any lookup: a malformed id never reaches a subject.
-    const current = isJobId(jobId) ? await jobs.readForUpdate(jobId) : null;
-    const decision = decide(current?.view ?? null);
-    if ("refusal" in decision) throw new ApiError(decision.refusal.code, decision.refusal.detail);
-    if (current === null) throw new Error(`the decision to ${action} accepted the missing job ${jobId}`);
+  const result = await handle(jobs, jobId, action, decide, maxTries);
+  if (result.kind === "rejected") throw new ApiError(result.rejection.code, result.rejection.detail);
+  const view = foldEvents(result.state.events);
+  if (view === null) throw new Error(`job ${jobId} folded to nothing after its ${action}`);
+  return view;
+}
 
-    const { view, lastEventSeq } = current;
-    const { event } = decision;
-    let stored: { seq: number; duplicate: boolean };
-    try {
-      stored = await jobs.appendIfUnchanged(event, action === "cancel" ? messageIds.cancelled(jobId) : messageIds.completed(jobId), lastEventSeq);
-    } catch (err) {
-      if (err instanceof JobChangedError) continue;
-      if (err instanceof EventNotStoredError) throw notConfirmed(action, err);
-      throw err;
+async function handle(jobs: JobStore, jobId: string, action: EndAction, decide: (events: readonly StoredEvent[]) => EndingDecision, maxTries: number) {
+  try {
+    return await handleCommand(jobs, jobId, decide, {
+      append: ({ event, msgId }, expectLastEventSeq) => jobs.appendIfUnchanged(event, msgId, expectLastEventSeq),
+      maxTries,
+      duplicateIsAnotherWriters: true,
+    });
+  } catch (err) {
+    if (err instanceof EventConflictError) {
+      throw new ApiError("job_busy", `Job ${jobId} kept changing while the ${action} was applied; nothing was stored. Retry the request.`);
     }
-    // A duplicate is another request's ending with the same message id, stored after our
-    // read: the job ended under us, and the next read answers as for any ended job.
-    if (stored.duplicate) continue;
-    const after = evolve(view, { seq: stored.seq, event });
-    if (after === null) throw new Error(`job ${jobId} folded to nothing after its ${action}`);
-    return after;
+    if (err instanceof EventNotStoredError) throw notConfirmed(action, err);
+    throw err;
   }
-  throw new ApiError("job_busy", `Job ${jobId} kept changing while the ${action} was applied; nothing was stored. Retry the request.`);
 }
 
 function notConfirmed(action: EndAction, cause: EventNotStoredError): ApiError {

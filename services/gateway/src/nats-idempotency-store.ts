@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { decodeEvent, InvalidEventError } from "@jobs/core";
-import type { KV } from "@jobs/nats";
+import { decodeEvent, InvalidEventError, parseJson } from "@jobs/core";
+import { isWrongLastSequence, type KV } from "@jobs/nats";
 import { EventNotStoredError, type ClaimResult, type IdempotencyClaim, type IdempotencyStore } from "./ports.ts";
 
 export interface NatsIdempotencyStoreOptions {
@@ -45,7 +45,7 @@ export class NatsIdempotencyStore implements IdempotencyStore {
           await this.opts.kv.create(k, JSON.stringify(claim));
           return { status: "claimed" };
         } catch (err) {
-          if (!isKeyTaken(err)) throw err;
+          if (!isWrongLastSequence(err)) throw err;
         }
         const entry = await this.opts.kv.get(k);
         if (entry !== null && entry.operation === "PUT") return { status: "existing", ...parseClaim(entry.string()) };
@@ -58,26 +58,12 @@ export class NatsIdempotencyStore implements IdempotencyStore {
   }
 }
 
-/** The create lost: the key already has a value (JetStream "wrong last sequence"). */
-function isKeyTaken(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown };
-  return e?.code === 10071 || e?.code === 10164 || /wrong last sequence/i.test(String(e?.message ?? ""));
-}
-
 function parseClaim(text: string): IdempotencyClaim {
-  const value = parseJson(text) as { bodyHash?: unknown; request?: unknown } | null;
+  const value = parseJson(text) as { bodyHash?: unknown; request?: unknown } | null | undefined;
   const bodyHash = value?.bodyHash;
   const request = typeof bodyHash === "string" && value?.request ? decodeEvent(JSON.stringify(value.request)) : null;
   if (typeof bodyHash !== "string" || request?.type !== "JobRequested") {
     throw new InvalidEventError([`malformed Idempotency-Key claim: ${text.slice(0, 200)}`]);
   }
   return { bodyHash, request };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }

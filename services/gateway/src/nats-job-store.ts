@@ -1,8 +1,8 @@
 import { foldEvents, InvalidEventError, isJobId, type JobFinished, type JobRequested, type JobView, type StoredEvent } from "@jobs/core";
-import { EventConflictError, type EventLog, type ViewStore } from "@jobs/nats";
+import { EventConflictError, type EventLog, type JobState, type ViewStore } from "@jobs/nats";
 import { InvalidCursorError, listJobs, type IndexReader, type JobListPage, type JobListQuery } from "./job-listing.ts";
 import { watchViewKey } from "./nats-view-watch.ts";
-import { EventNotStoredError, JobChangedError, StoreUnavailableError, type AppendResult, type JobStore } from "./ports.ts";
+import { EventNotStoredError, StoreUnavailableError, type AppendResult, type JobStore } from "./ports.ts";
 
 export interface NatsJobStoreOptions {
   log: EventLog;
@@ -75,7 +75,7 @@ export class NatsJobStore implements JobStore {
       const { seq, duplicate } = await this.opts.log.append(event, msgId, { timeoutMs: this.appendTimeoutMs, tries: this.appendTries, expectLastEventSeq });
       return { seq, duplicate };
     } catch (err) {
-      if (err instanceof EventConflictError) throw new JobChangedError(event.jobId, { cause: err });
+      if (err instanceof EventConflictError) throw err;
       if (err instanceof InvalidEventError) throw err;
       // No ack: it may or may not be stored; the caller says so.
       throw new EventNotStoredError(`publish of ${event.type} for ${event.jobId} not acknowledged: ${(err as Error)?.message ?? String(err)}`, {
@@ -84,14 +84,12 @@ export class NatsJobStore implements JobStore {
     }
   }
 
-  async readForUpdate(id: string): Promise<{ view: JobView; lastEventSeq: number } | null> {
-    if (!isJobId(id)) return null;
+  async readForUpdate(id: string): Promise<JobState> {
+    if (!isJobId(id)) return { events: [], lastEventSeq: 0 };
     // A read while disconnected would only wait for its timeout.
     if (!this.opts.connected()) throw new StoreUnavailableError("not connected to NATS");
     try {
-      const { events, lastEventSeq } = await this.opts.log.readForUpdate(id);
-      const view = foldEvents(events);
-      return view === null ? null : { view, lastEventSeq };
+      return await this.opts.log.readForUpdate(id);
     } catch (err) {
       if (err instanceof InvalidEventError) throw err;
       throw new StoreUnavailableError(`reading the events of job ${id} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });

@@ -1,4 +1,5 @@
 import type { JobFinished, JobRequested, JobTypeDescriptor, JobView, StoredEvent } from "@jobs/core";
+import type { JobState } from "@jobs/nats";
 import type { JobListPage, JobListQuery } from "./job-listing.ts";
 
 /**
@@ -30,17 +31,17 @@ export interface JobStore {
    */
   get(id: string): Promise<JobView | null>;
   /**
-   * The job folded from its own events in the log (never the projected view, which may
-   * lag: a decision to end a job must see every event), with `lastEventSeq`, the sequence
-   * of its last event after the request (0 when it has none): what appendIfUnchanged
-   * expects. Null when no such job exists (including a malformed id). Rejects with
+   * The job's events read from the log itself (never the projected view, which may lag:
+   * a decision to end a job must see every event), with `lastEventSeq`, the sequence of
+   * its last event after the request (0 when it has none): what appendIfUnchanged
+   * expects. No events when no such job exists (including a malformed id). Rejects with
    * StoreUnavailableError when the log cannot be read right now.
    */
-  readForUpdate(id: string): Promise<{ view: JobView; lastEventSeq: number } | null>;
+  readForUpdate(id: string): Promise<JobState>;
   /**
    * Stores the event that ends a job only if nothing was stored for the job since
    * `expectLastEventSeq` (optimistic concurrency against runners and other requests).
-   * Rejects with JobChangedError when something was (nothing is stored), with
+   * Rejects with EventConflictError when something was (nothing is stored), with
    * EventNotStoredError when the store did not confirm the write (it may or may not be
    * stored). `duplicate` is true when an event with the same msgId was already stored:
    * that event, not this one, is in the log.
@@ -114,19 +115,5 @@ export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "StoreUnavailableError";
-  }
-}
-
-/** A conditional append lost: another event of the job was stored after the one it expected. */
-export class JobChangedError extends Error {
-  readonly jobId: string;
-
-  constructor(
-    jobId: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`job ${jobId} changed while the request was deciding`, options);
-    this.jobId = jobId;
-    this.name = "JobChangedError";
   }
 }

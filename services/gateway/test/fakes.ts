@@ -8,13 +8,12 @@ import {
   type JobView,
   type StoredEvent,
 } from "@jobs/core";
-import { lastEventSeq } from "@jobs/nats";
+import { EventConflictError, lastEventSeq, type JobState } from "@jobs/nats";
 import { EventFeed, followJob } from "./fake-event-feed.ts";
 import { fakeListingIndex } from "./fake-listing-index.ts";
 import { listJobs, type JobListPage, type JobListQuery } from "../src/job-listing.ts";
 import {
   EventNotStoredError,
-  JobChangedError,
   type AppendResult,
   type ClaimResult,
   type IdempotencyClaim,
@@ -77,10 +76,9 @@ export class FakeJobStore implements JobStore {
     return listJobs(fakeListingIndex(this.events), (id) => this.get(id), query);
   }
 
-  async readForUpdate(id: string): Promise<{ view: JobView; lastEventSeq: number } | null> {
+  async readForUpdate(id: string): Promise<JobState> {
     const events = this.eventsOf(id);
-    const view = foldEvents(events);
-    return view === null ? null : { view, lastEventSeq: lastEventSeq(events) };
+    return { events, lastEventSeq: lastEventSeq(events) };
   }
 
   async appendIfUnchanged(event: JobFinished, msgId: string, expectLastEventSeq: number): Promise<{ seq: number; duplicate: boolean }> {
@@ -88,7 +86,7 @@ export class FakeJobStore implements JobStore {
     await this.beforeConditionalAppend?.(event);
     const earlier = this.msgIds.indexOf(msgId);
     if (earlier >= 0) return { seq: this.events[earlier]!.seq, duplicate: true };
-    if (lastEventSeq(this.eventsOf(event.jobId)) !== expectLastEventSeq) throw new JobChangedError(event.jobId);
+    if (lastEventSeq(this.eventsOf(event.jobId)) !== expectLastEventSeq) throw new EventConflictError(event.jobId, expectLastEventSeq);
     return this.store(event, msgId);
   }
 

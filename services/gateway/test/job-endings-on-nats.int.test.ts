@@ -1,8 +1,8 @@
-import type { JobEvent, JobStarted, JobTypeDescriptor } from "@jobs/core";
+import { foldEvents, type JobEvent, type JobStarted, type JobTypeDescriptor } from "@jobs/core";
 import { EventConflictError, EventLog, jetstream, jetstreamManager } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.ts";
-import { JobChangedError, type JobStore } from "../src/ports.ts";
+import type { JobStore } from "../src/ports.ts";
 import { gatewayOnNats, type GatewayOnNats } from "./gateway-on-harness.ts";
 
 const auth = { authorization: "Bearer tok" };
@@ -108,15 +108,18 @@ describe("cancel and complete on NATS", () => {
     expect(types).toEqual(["JobRequested", "JobStarted", "JobFinished@1"]);
   });
 
-  it("the store refuses an ending decided on a stale read (JobChangedError), storing nothing", async () => {
+  it("the store refuses an ending decided on a stale read (EventConflictError), storing nothing", async () => {
     const id = await create();
     const before = await jobs.readForUpdate(id);
-    expect(before).toMatchObject({ view: { status: "queued" }, lastEventSeq: 0 });
+    expect(before.lastEventSeq).toBe(0);
+    expect(foldEvents(before.events)).toMatchObject({ status: "queued" });
     const { seq } = await events.append(startedBy(id, "r1"), `${id}:started:1`, { expectLastEventSeq: 0 });
 
     const cancel: JobEvent = { type: "JobFinished", jobId: id, time: new Date().toISOString(), data: { attempt: 0, outcome: "cancelled" } };
-    await expect(jobs.appendIfUnchanged(cancel, `${id}:cancel`, 0)).rejects.toBeInstanceOf(JobChangedError);
-    expect(await jobs.readForUpdate(id)).toMatchObject({ view: { status: "running", attempts: 1 }, lastEventSeq: seq });
+    await expect(jobs.appendIfUnchanged(cancel, `${id}:cancel`, 0)).rejects.toBeInstanceOf(EventConflictError);
+    const after = await jobs.readForUpdate(id);
+    expect(after.lastEventSeq).toBe(seq);
+    expect(foldEvents(after.events)).toMatchObject({ status: "running", attempts: 1 });
     expect((await stored(id)).map((e) => e.type)).toEqual(["JobRequested", "JobStarted"]);
   });
 
@@ -148,7 +151,7 @@ describe("cancel and complete on NATS", () => {
     // Within the duplicate window the server may answer "duplicate" or "wrong last sequence": endJob treats both as "re-read".
     const answer = await jobs.appendIfUnchanged(again, `${id}:cancel`, 0).then(
       (r) => (r.duplicate ? "duplicate" : "stored"),
-      (err: unknown) => (err instanceof JobChangedError ? "changed" : Promise.reject(err)),
+      (err: unknown) => (err instanceof EventConflictError ? "changed" : Promise.reject(err)),
     );
     expect(["duplicate", "changed"]).toContain(answer);
     expect((await stored(id)).filter((e) => e.type === "JobFinished")).toHaveLength(1);

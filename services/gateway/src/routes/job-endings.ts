@@ -1,9 +1,8 @@
-import { Job, toJob } from "@jobs/core";
+import { decideCancel, decideComplete, Job, toJob } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { CancelJobBody, CompleteJobBody, toExternalEnding } from "../end-job-bodies.ts";
 import { endJob } from "../end-job.ts";
 import { problemResponses } from "../errors.ts";
-import { decideCancel, decideComplete } from "../job-endings.ts";
 import type { JobStore } from "../ports.ts";
 import { JobIdParams } from "./jobs.ts";
 
@@ -47,7 +46,7 @@ export const jobEndingRoutes: FastifyPluginAsyncTypebox<JobEndingRoutesDeps> = a
     async (request, reply) => {
       const { id } = request.params;
       const command = { jobId: id, app: request.appName, reason: request.body.reason };
-      const view = await endJob(jobs, id, "cancel", (current) => decideCancel(current, command, new Date()));
+      const view = await endJob(jobs, id, "cancel", (events) => decideCancel(events, command, new Date()));
       request.log.info({ jobId: id, app: view.app, seq: view.seq }, "job cancelled");
       return reply.code(202).send(toJob(view));
     },
@@ -74,7 +73,7 @@ export const jobEndingRoutes: FastifyPluginAsyncTypebox<JobEndingRoutesDeps> = a
       const { id } = request.params;
       // Checked before any lookup: a bad body stores nothing and reads nothing.
       const command = { jobId: id, app: request.appName, ending: toExternalEnding(request.body) };
-      const view = await endJob(jobs, id, "complete", (current) => decideComplete(current, command, new Date()));
+      const view = await endJob(jobs, id, "complete", (events) => decideComplete(events, command, new Date()));
       request.log.info({ jobId: id, app: view.app, seq: view.seq, status: view.status }, "external job completed");
       return toJob(view);
     },

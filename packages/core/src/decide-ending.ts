@@ -1,12 +1,14 @@
-import { isFinal, type JobError, type JobFinished, type JobView } from "@jobs/core";
-import type { ProblemCode } from "./errors.ts";
+import type { Decision } from "./decision.ts";
+import type { JobError, JobFinished, StoredEvent } from "./events.ts";
+import { foldEvents } from "./evolve.ts";
+import { JobErrorCodes } from "./job-errors.ts";
+import { isFinal, type JobView } from "./job.ts";
+import { messageIds } from "./message-ids.ts";
 
 /**
- * The pure rules of ending a job from outside: a cancel, or the completion of a job
- * that an outside system does (type `external`). Each decide function gets the job as
- * folded from its events (null when it does not exist) and returns either the one
- * JobFinished to store or a refusal naming the problem. No I/O, no clock: `now` is
- * passed in, so the same inputs always give the same answer.
+ * The rules of ending a job from outside: a cancel, or the completion of a job that an
+ * outside system does (type `external`). Given the job's events and the command, each
+ * answers the one JobFinished to store or a refusal. No I/O, no clock: `now` is passed in.
  */
 
 /** The job type an outside system does and reports through `POST /job/{id}/complete`. */
@@ -31,21 +33,23 @@ export interface CompleteJob {
   ending: ExternalEnding;
 }
 
-export interface Refusal {
-  code: Extract<ProblemCode, "job_not_found" | "job_already_ended" | "job_not_running" | "not_an_external_job">;
+/** Why an ending was refused; the codes are the gateway's problem codes of the same name. */
+export interface EndingRefusal {
+  code: "job_not_found" | "job_already_ended" | "job_not_running" | "not_an_external_job";
   detail: string;
 }
 
-export type Decision = { event: JobFinished } | { refusal: Refusal };
+export type EndingDecision = Decision<EndingRefusal, JobFinished>;
 
 /** Any job that has not ended can be cancelled: queued (even between attempts) or running. */
-export function decideCancel(view: JobView | null, command: CancelJob, now: Date): Decision {
+export function decideCancel(events: readonly StoredEvent[], command: CancelJob, now: Date): EndingDecision {
+  const view = foldEvents(events);
   if (view === null || view.app !== command.app) return notFound(command.jobId);
   if (isFinal(view.status)) {
     return refuse("job_already_ended", `Job ${view.id} has already ended (${view.status}); there is nothing to cancel`);
   }
-  const error = { code: "cancelled", message: command.reason ?? DEFAULT_CANCEL_MESSAGE };
-  return finish(view, now, { outcome: "cancelled", error });
+  const error = { code: JobErrorCodes.cancelled, message: command.reason ?? DEFAULT_CANCEL_MESSAGE };
+  return finish(view, now, messageIds.cancelled(view.id), { outcome: "cancelled", error });
 }
 
 /**
@@ -53,7 +57,8 @@ export function decideCancel(view: JobView | null, command: CancelJob, now: Date
  * outside system works on). A failure reported from outside ends the job `failed` at
  * once: the outside system has done its own retrying, so no further attempt follows.
  */
-export function decideComplete(view: JobView | null, command: CompleteJob, now: Date): Decision {
+export function decideComplete(events: readonly StoredEvent[], command: CompleteJob, now: Date): EndingDecision {
+  const view = foldEvents(events);
   if (view === null || view.app !== command.app) return notFound(command.jobId);
   if (view.type !== EXTERNAL_JOB_TYPE) {
     return refuse(
@@ -65,15 +70,16 @@ export function decideComplete(view: JobView | null, command: CompleteJob, now: 
   if (view.status !== "running") {
     return refuse("job_not_running", `Job ${view.id} is ${view.status}: it can be completed once a runner has started it (status running)`);
   }
-  return finish(view, now, command.ending);
+  return finish(view, now, messageIds.completed(view.id), command.ending);
 }
 
-function finish(view: JobView, now: Date, data: ExternalEnding | { outcome: "cancelled"; error: JobError }): Decision {
+function finish(view: JobView, now: Date, msgId: string, data: ExternalEnding | { outcome: "cancelled"; error: JobError }): EndingDecision {
   // The attempt under way (or the last one, 0 before any): the fold keeps attempts as they are.
-  return { event: { type: "JobFinished", jobId: view.id, time: now.toISOString(), data: { attempt: view.attempts, ...data } } };
+  const event: JobFinished = { type: "JobFinished", jobId: view.id, time: now.toISOString(), data: { attempt: view.attempts, ...data } };
+  return { append: { event, msgId } };
 }
 
 // The very answer GET gives for an unknown job: no hint that another application's job exists.
-const notFound = (jobId: string): Decision => refuse("job_not_found", `No job ${jobId}`);
+const notFound = (jobId: string): EndingDecision => refuse("job_not_found", `No job ${jobId}`);
 
-const refuse = (code: Refusal["code"], detail: string): Decision => ({ refusal: { code, detail } });
+const refuse = (code: EndingRefusal["code"], detail: string): EndingDecision => ({ reject: { code, detail } });
