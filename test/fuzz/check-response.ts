@@ -1,3 +1,4 @@
+import { parseJson } from "@jobs/core";
 import type { FuzzRequest } from "./requests.ts";
 import type { FuzzResponse } from "./send.ts";
 
@@ -35,12 +36,8 @@ function problemViolations(method: string, res: FuzzResponse): string[] {
   // One line for an answer that is not a problem at all; the field checks below are for near misses.
   if (!contentType.startsWith("application/problem+json")) return [`${res.status} with content-type "${contentType}", not application/problem+json`];
   if (method === "HEAD") return out; // no body to check
-  let problem: Record<string, unknown>;
-  try {
-    problem = JSON.parse(res.body.toString("utf8")) as Record<string, unknown>;
-  } catch {
-    return [`${res.status} body is not JSON: ${res.body.toString("utf8").slice(0, 200)}`];
-  }
+  const problem = parseJson(res.body) as Record<string, unknown> | null | undefined;
+  if (problem === undefined) return [`${res.status} body is not JSON: ${res.body.toString("utf8").slice(0, 200)}`];
   for (const field of ["type", "title", "detail"]) {
     if (typeof problem?.[field] !== "string") out.push(`${res.status} problem has no string "${field}"`);
   }
@@ -52,12 +49,8 @@ function creationViolations(req: Pick<FuzzRequest, "headers">, res: FuzzResponse
   const out: string[] = [];
   const keyed = req.headers["idempotency-key"] !== undefined;
   if (res.status !== 202 && !(res.status === 200 && keyed)) out.push(`POST /job answered ${res.status}${keyed ? "" : " without an Idempotency-Key"}`);
-  let job: { id?: unknown; status?: unknown };
-  try {
-    job = JSON.parse(res.body.toString("utf8")) as typeof job;
-  } catch {
-    return { violations: [...out, `POST /job ${res.status} body is not JSON`] };
-  }
+  const job = parseJson(res.body) as { id?: unknown; status?: unknown } | null | undefined;
+  if (job === undefined) return { violations: [...out, `POST /job ${res.status} body is not JSON`] };
   const id = typeof job?.id === "string" ? job.id : undefined;
   if (id === undefined) out.push(`POST /job ${res.status} body has no id`);
   if (res.headers.location !== `/job/${id}`) out.push(`POST /job ${res.status}: Location "${String(res.headers.location)}" for job ${id}`);

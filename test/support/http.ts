@@ -1,3 +1,5 @@
+import { parseJson } from "@jobs/core";
+
 /** A small JSON client for tests against a running gateway. */
 export interface ApiResponse<T = any> {
   status: number;
@@ -17,13 +19,9 @@ export function apiClient(baseUrl: string, token: string) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, headers: res.headers, body: parsed as T };
+    const parsed = text ? parseJson(text) : null;
+    // Not JSON: the text itself.
+    return { status: res.status, headers: res.headers, body: (parsed === undefined ? text : parsed) as T };
   };
   return {
     get: <T = any>(path: string) => call<T>("GET", path),

@@ -1,5 +1,6 @@
 import { Type, type Static } from "typebox";
 import { Compile } from "typebox/compile";
+import { parseJson } from "./json.ts";
 
 /**
  * Every event of a job, one TypeBox schema each. The static types derive from the
@@ -110,10 +111,10 @@ export class InvalidEventError extends Error {
   }
 }
 
-/** Parses and validates an event from its wire form (JSON bytes or text). */
+/** Parses and validates an event from its wire form (JSON bytes or text); anything else throws InvalidEventError. */
 export function decodeEvent(payload: Uint8Array | string): JobEvent {
-  const text = typeof payload === "string" ? payload : new TextDecoder().decode(payload);
-  const value: unknown = JSON.parse(text);
+  const value = parseJson(payload);
+  if (value === undefined) throw new InvalidEventError(["not JSON"]);
   if (!checkEvent.Check(value)) {
     throw new InvalidEventError([...checkEvent.Errors(value)].slice(0, 5).map((e) => `${e.instancePath || "/"} ${e.message}`));
   }

@@ -31,6 +31,7 @@ export {
   recordEntry,
 } from "./job-index.ts";
 export { JobMetricsDelta, JobMetricsTally, decodeMetricsDelta, encodeMetricsDelta } from "./job-metrics.ts";
+export { parseJson } from "./json.ts";
 export { JobErrorCodes, type JobErrorCode } from "./job-errors.ts";
 export { retryDelayMs } from "./retry-delay.ts";
 export type { Decided, Decision } from "./decision.ts";

@@ -1,6 +1,7 @@
 import { Type, type Static } from "typebox";
 import { Compile } from "typebox/compile";
 import { isFinal, type JobView } from "./job.ts";
+import { parseJson } from "./json.ts";
 
 const Count = Type.Integer({ minimum: 1 });
 
@@ -31,7 +32,7 @@ export function encodeMetricsDelta(delta: JobMetricsDelta): string {
 
 /** A delta decoded from its message; throws on anything else. */
 export function decodeMetricsDelta(data: Uint8Array): JobMetricsDelta {
-  const value: unknown = JSON.parse(new TextDecoder().decode(data));
+  const value = parseJson(data);
   if (!checkDelta.Check(value)) throw new Error("not a job metrics delta");
   return value;
 }

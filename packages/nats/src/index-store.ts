@@ -1,5 +1,5 @@
 import type { KV } from "@nats-io/kv";
-import { isIndexHead, isIndexPage, type IndexEntry, type JobNames } from "@jobs/core";
+import { isIndexHead, isIndexPage, parseJson, type IndexEntry, type JobNames } from "@jobs/core";
 
 export interface IndexHeadEntry {
   /** The application's newest page. */
@@ -34,7 +34,7 @@ export class IndexStore {
   async head(app: string): Promise<IndexHeadEntry | null> {
     const e = await this.kv.get(this.names.indexHeadKey(app));
     if (e === null || e.operation !== "PUT") return null;
-    const value = parse(e.value);
+    const value = parseJson(e.value);
     // A head that does not parse is as good as none: the writer finds the last page again from page 1.
     return isIndexHead(value) ? { page: value.page, revision: e.revision } : { page: 1, revision: e.revision };
   }
@@ -42,7 +42,7 @@ export class IndexStore {
   async page(app: string, page: number): Promise<IndexPageEntry | null> {
     const e = await this.kv.get(this.names.indexPageKey(app, page));
     if (e === null || e.operation !== "PUT") return null;
-    const value = parse(e.value);
+    const value = parseJson(e.value);
     return isIndexPage(value) ? { entries: value.entries, revision: e.revision } : { entries: [], revision: e.revision, corrupt: true };
   }
 
@@ -58,13 +58,5 @@ export class IndexStore {
 
   private write(key: string, data: string, revision: number | null): Promise<number> {
     return revision === null ? this.kv.create(key, data) : this.kv.update(key, data, revision);
-  }
-}
-
-function parse(value: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(value));
-  } catch {
-    return null;
   }
 }

@@ -1,6 +1,6 @@
 import type { KV } from "@nats-io/kv";
 import { Compile } from "typebox/compile";
-import { JobTypeDescriptor } from "@jobs/core";
+import { JobTypeDescriptor, parseJson } from "@jobs/core";
 import type { Logger } from "pino";
 import { sleep } from "@jobs/service";
 
@@ -58,7 +58,7 @@ export class JobTypeCatalog {
               if (e.operation !== "PUT") {
                 this.types.delete(e.key);
               } else {
-                const d: unknown = e.json();
+                const d = parseJson(e.value);
                 if (checkDescriptor.Check(d)) this.set(d);
                 else this.log.warn({ key: e.key }, "ignoring invalid job type descriptor");
               }
