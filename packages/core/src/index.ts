@@ -32,6 +32,7 @@ export {
 } from "./job-index.ts";
 export { JobMetricsDelta, JobMetricsTally, decodeMetricsDelta, encodeMetricsDelta } from "./job-metrics.ts";
 export { parseJson } from "./json.ts";
+export { LruMap } from "./lru-map.ts";
 export { JobErrorCodes, type JobErrorCode } from "./job-errors.ts";
 export { retryDelayMs } from "./retry-delay.ts";
 export type { Decided, Decision } from "./decision.ts";
