@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { jobNames } from "@jobs/core";
 import { connectNats, jetstreamManager, type NatsConnection } from "@jobs/nats";
 import { sleep } from "@jobs/service";
-import { findNatsServer, freePort } from "../test/support/nats-server.ts";
+import { ensureTool, NATS_SERVER } from "../scripts/lib/nats-tools.ts";
+import { freePort } from "../test/support/nats-server.ts";
 import { startStack } from "../test/support/services.ts";
 import { waitUntil } from "./lib/clock.ts";
 import { HttpClient } from "./lib/http-client.ts";
@@ -34,7 +35,7 @@ const STRUCTURES: Array<[string, string]> = [
 const QUIET = { info() {}, warn() {}, error() {}, debug() {} } as unknown as Parameters<typeof connectNats>[0]["log"];
 
 mkdirSync(OUT, { recursive: true });
-const bin = findNatsServer();
+const bin = ensureTool(NATS_SERVER);
 const [port, profPort] = [await freePort(), await freePort()];
 const dir = mkdtempSync(join(tmpdir(), "nats-memory-store-"));
 const conf = join(dir, "server.conf");

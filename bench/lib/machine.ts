@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg, totalmem } from "node:os";
-import { findNatsServer } from "../../test/support/nats-server.ts";
+import { ensureTool, NATS_SERVER } from "../../scripts/lib/nats-tools.ts";
 import { redisVersion } from "./redis-server.ts";
 
 /** What the figures were measured on: they mean little without it. */
@@ -23,7 +23,7 @@ export function loadAverage(): string {
 
 function natsServerVersion(): string {
   try {
-    const out = spawnSync(findNatsServer(), ["--version"], { encoding: "utf8" });
+    const out = spawnSync(ensureTool(NATS_SERVER), ["--version"], { encoding: "utf8" });
     return /v?(\d+\.\d+\.\d+)/.exec(out.stdout ?? "")?.[1] ?? "unknown";
   } catch {
     return "not installed";

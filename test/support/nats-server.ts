@@ -34,11 +34,6 @@ export interface NatsServerOptions {
   syncInterval?: string;
 }
 
-/** The pinned nats-server (the test run's global setup builds it once when missing). */
-export function findNatsServer(): string {
-  return ensureTool(NATS_SERVER);
-}
-
 export { freePort };
 
 /** Every server child of this process, killed however the process ends. */
@@ -129,7 +124,7 @@ function serverHandle(spec: ServerSpec, bin: string): NatsServerHandle & { launc
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), "jobs-nats-"));
-  const handle = serverHandle({ name: `jobs-test-${port}`, port, storeDir, syncInterval: opts.syncInterval ?? "always", waitForJetStream: true }, findNatsServer());
+  const handle = serverHandle({ name: `jobs-test-${port}`, port, storeDir, syncInterval: opts.syncInterval ?? "always", waitForJetStream: true }, ensureTool(NATS_SERVER));
   await handle.launch(true);
   return handle;
 }
@@ -148,7 +143,7 @@ export interface NatsClusterHandle {
  */
 export async function startNatsCluster(opts: NatsServerOptions & { size?: number } = {}): Promise<NatsClusterHandle> {
   const size = opts.size ?? 3;
-  const bin = findNatsServer();
+  const bin = ensureTool(NATS_SERVER);
   const clusterName = `jobs-test-${Date.now().toString(36)}`;
   const clientPorts: number[] = [];
   const routePorts: number[] = [];
