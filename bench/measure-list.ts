@@ -1,17 +1,17 @@
 /**
  * How fast GET /job answers with many jobs in the view (a measurement, not a test):
- *   node services/gateway/test/measure-list.ts [jobs] [requests]
+ *   node bench/measure-list.ts [jobs] [requests]
  * Fills a fresh nats-server with `jobs` requests (90% application "big", 10% "small";
  * every tenth one finished as failed), lets the real projector fold them and keep the
  * listing index, then times listings through the gateway wired as in production.
  */
 import { jobNames, newJobId, type JobEvent } from "@jobs/core";
 import { connectNats, ensureProjectorConsumer, ensureStream, EventLog, IndexStore, jetstream, jetstreamManager, openIndexBucket, openViewBucket, ViewStore } from "@jobs/nats";
-import { createLogger } from "@jobs/service";
-import { startNatsServer } from "../../../test/support/nats-server.ts";
-import { startProjector } from "../../projector/src/index.ts";
-import { buildApp } from "../src/app.ts";
-import { natsAppDeps } from "../src/nats-deps.ts";
+import { createLogger, sleep } from "@jobs/service";
+import { buildApp } from "../services/gateway/src/app.ts";
+import { natsAppDeps } from "../services/gateway/src/nats-deps.ts";
+import { startProjector } from "../services/projector/src/index.ts";
+import { startNatsServer } from "../test/support/nats-server.ts";
 
 const jobs = Number(process.argv[2] ?? 100_000);
 const requests = Number(process.argv[3] ?? 500);
@@ -47,7 +47,7 @@ try {
   for (;;) {
     const info = await jsm.consumers.info(names.stream, names.projectorConsumer);
     if (info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq >= total) break;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   console.log(`projector folded and indexed them in ${Date.now() - t1} ms (${Math.round((total / (Date.now() - t1)) * 1000)} events/s), index ${JSON.stringify(projector.indexStats)}`);
   await projector.stop();
