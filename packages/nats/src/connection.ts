@@ -39,9 +39,9 @@ export async function connectNats(opts: { servers: string; name: string; log: Lo
     waitOnFirstConnect: true,
     pingInterval: 10_000,
     // Otherwise every request (each JetStream publish, ackAck, KV write) builds an Error up
-    // front, in case it fails, to keep its caller's stack: a tenth to a sixth of each
-    // service's busy CPU under load (`pnpm bench -- --cpu-prof`). Errors keep their type
-    // and message; only a failed request's stack is shorter.
+    // front, in case it fails, to keep its caller's stack; what that cost under load is in
+    // bench/README.md ("Async traces in nats.js"). Errors keep their type and message;
+    // only a failed request's stack is shorter.
     noAsyncTraces: true,
   });
   const tooOld = serverTooOld(nc.info?.version, nc.getServer());
