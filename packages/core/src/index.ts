@@ -56,3 +56,4 @@ export {
   type DeliveryDecision,
 } from "./decide-delivery.ts";
 export { decideAttemptEnd, invalidResult, type AttemptEndDecision, type AttemptOutcome, type AttemptRef } from "./decide-attempt-end.ts";
+export { attemptProgress } from "./attempt-progress.ts";

@@ -1,5 +1,5 @@
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
-import { NoRespondersError, TimeoutError } from "@nats-io/nats-core";
+import { InvalidArgumentError, NoRespondersError, TimeoutError } from "@nats-io/nats-core";
 
 /**
  * Every NATS error the services tell apart, recognised in one place by the classes and
@@ -43,6 +43,11 @@ export function isWrongLastSequence(err: unknown): boolean {
 export function isNotFound(err: unknown): boolean {
   const code = apiErrorCode(err);
   return code === ApiCodes.StreamNotFound || code === ApiCodes.ConsumerNotFound;
+}
+
+/** The client refused to send it at all (a payload over the server's max_payload): no retry can help. */
+export function isRefusedByClient(err: unknown): boolean {
+  return err instanceof InvalidArgumentError;
 }
 
 /** A request that got no reply in time: a publish may or may not have been stored. */

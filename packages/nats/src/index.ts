@@ -15,7 +15,7 @@ export {
 } from "./provision.ts";
 export { EventLog, EventConflictError, lastEventSeq } from "./event-log.ts";
 export { ViewStore, isRevisionConflict, type ViewEntry } from "./view-store.ts";
-export { ApiCodes, apiError, isNotFound, isTransient, isUnanswered, isWrongLastSequence } from "./errors.ts";
+export { ApiCodes, apiError, isNotFound, isRefusedByClient, isTransient, isUnanswered, isWrongLastSequence } from "./errors.ts";
 export { IndexStore, type IndexHeadEntry, type IndexPageEntry } from "./index-store.ts";
 export { announceJobTypes, JobTypeCatalog } from "./type-registry.ts";
 export { connect, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from "./clients.ts";

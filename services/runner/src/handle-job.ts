@@ -1,15 +1,14 @@
-import { decodeEvent, foldEvents, isFinal, type JobNames, type JobRequested, type StoredEvent } from "@jobs/core";
-import { EventConflictError, lastEventSeq, type EventLog, type NatsConnection } from "@jobs/nats";
+import { attemptProgress, decideDelivery, decodeEvent, type JobNames, type JobRequested } from "@jobs/core";
+import { EventConflictError, type EventLog, type JobState, type NatsConnection } from "@jobs/nats";
 import type { Logger } from "pino";
 import { watchForFinish } from "./finish-watch.ts";
-import { failed, progressed, started } from "./job-events.ts";
 import type { JobType } from "./job-type.ts";
 import { JobWriter } from "./job-writer.ts";
 import type { JsMsg } from "./nats-types.ts";
 import { checkParams } from "./params-check.ts";
 import { ProgressReporter } from "./progress-reporter.ts";
 import { AttemptAborted, runAttempt } from "./run-attempt.ts";
-import { ack, conclude, INTERRUPTED, settleAttempt } from "./settle-attempt.ts";
+import { ack, conclude, settleAttempt } from "./settle-attempt.ts";
 
 export interface HandleJobDeps {
   events: EventLog;
@@ -38,7 +37,7 @@ export async function handleJob(msg: JsMsg, deps: HandleJobDeps): Promise<void> 
   }
   const heartbeat = setInterval(() => msg.working(), deps.heartbeatMs);
   try {
-    await claimAndRun(msg, request, deps);
+    await decideAndRun(msg, request, deps);
   } catch (err) {
     // Unexpected (a bug or a lost connection mid-way): hand the job back rather than crash.
     deps.log.error({ err, jobId: request.jobId, jobType: request.data.jobType }, "job handling failed; handing the job back");
@@ -48,66 +47,56 @@ export async function handleJob(msg: JsMsg, deps: HandleJobDeps): Promise<void> 
   }
 }
 
-async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDeps): Promise<void> {
+/**
+ * What decideDelivery says, done. A first delivery reads nothing: the job has no event
+ * after its request yet (the conditional JobStarted checks that). A redelivery (retry,
+ * delayed start, crashed runner, lost ack) reads the job's events first.
+ */
+async function decideAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDeps): Promise<void> {
   const { jobId } = request;
-  const { jobType, timeoutMs, runAt, params } = request.data;
-  // One child logger per job, made once its attempt is known: pino serialises a child's
-  // bindings when it is made, whatever the level (two per job were 4% of a runner's CPU).
-  const jobLog = (attempt: number): Logger => deps.log.child({ jobId, jobType, attempt });
-  // The number of the job's last attempt. An attempt that a graceful shutdown interrupted
-  // is not the job's failure (a deploy must not use up its attempts): each one extends
-  // the budget by one. A crash does count: it may well be the job's own doing.
-  let lastAttempt = request.data.maxAttempts;
-
-  // The attempt number. A first delivery is attempt 1 without any read: the job has no
-  // event after its request yet (the conditional JobStarted below checks that). A
-  // redelivery (retry, delayed start, crashed runner, lost ack) asks the stream.
-  let attempt = 1;
-  let lastSeq = 0;
-  if (msg.info.deliveryCount > 1) {
-    const stored = await deps.events.read(jobId);
-    const view = foldEvents(stored);
-    lastSeq = lastEventSeq(stored);
-    if (view !== null && isFinal(view.status)) {
-      const log = deps.log.child({ jobId, jobType });
-      log.info({ status: view.status }, "job already ended; skipping the redelivery");
-      return ack(msg, log);
-    }
-    attempt = (view?.attempts ?? 0) + 1;
-    lastAttempt += interruptedAttempts(stored);
-    if (attempt > lastAttempt) {
-      const log = jobLog(attempt - 1);
-      const error = { code: "attempts_exhausted", message: `attempt ${attempt - 1} ended without a result (its runner stopped) and no attempts are left` };
-      log.warn({ error }, "job failed");
-      const writer = new JobWriter(deps.events, jobId, lastSeq, { giveUp: deps.hardStop, log });
-      return conclude(msg, await writer.settle(failed(jobId, attempt - 1, error)), log, "");
-    }
-  }
-  const log = jobLog(attempt);
-  const writer = new JobWriter(deps.events, jobId, lastSeq, { giveUp: deps.hardStop, log, onRetry: () => msg.working() });
-
-  const startAt = runAt === null ? 0 : Date.parse(runAt);
-  if (startAt > Date.now()) {
-    log.debug({ runAt }, "not due yet");
-    // At most a day at a time: the server reads the delay in nanoseconds, and a runAt
-    // centuries ahead overflowed it into an immediate redelivery, spinning forever.
-    return msg.nak(Math.min(Math.ceil(startAt - Date.now()), MAX_NAK_DELAY_MS));
-  }
-
+  const { jobType } = request.data;
+  const state: JobState = msg.info.deliveryCount > 1 ? await deps.events.readForUpdate(jobId) : { events: [{ seq: msg.seq, event: request }], lastEventSeq: 0 };
   const type = deps.registry.get(jobType);
-  if (type === undefined) {
-    log.warn("unknown job type (another runner version may know it); handing it back");
-    return msg.nak(5_000);
+  const decision = decideDelivery(state.events, new Date(), { runnerId: deps.runnerId, checkParams: type ? (params) => checkParams(type, params) : null });
+  // One child logger per job, made once its attempt is known: pino serialises a child's
+  // bindings when it is made, whatever the level.
+  switch (decision.kind) {
+    case "ended":
+      deps.log.child({ jobId, jobType }).info({ status: decision.status }, "job already ended; skipping the redelivery");
+      return ack(msg, deps.log);
+    case "not-due":
+      deps.log.debug({ jobId, runAt: request.data.runAt }, "not due yet");
+      return msg.nak(decision.delayMs);
+    case "unknown-type":
+      deps.log.warn({ jobId, jobType }, "unknown job type (another runner version may know it); handing it back");
+      return msg.nak(decision.delayMs);
+    case "fail": {
+      const log = deps.log.child({ jobId, jobType, attempt: decision.append.event.data.attempt });
+      log.warn({ error: decision.append.event.data.error }, "job failed");
+      const writer = new JobWriter(deps.events, jobId, state, { giveUp: deps.hardStop, log });
+      return conclude(msg, await writer.settle(decision.append), log, "");
+    }
+    case "start": {
+      const log = deps.log.child({ jobId, jobType, attempt: decision.attempt });
+      const writer = new JobWriter(deps.events, jobId, state, { giveUp: deps.hardStop, log, onRetry: () => msg.working() });
+      return runStarted(msg, request, { type: type!, writer, log, attempt: decision.attempt, lastAttempt: decision.lastAttempt, start: decision.append }, deps);
+    }
   }
+}
 
-  const problems = checkParams(type, params);
-  if (problems !== null) {
-    const error = { code: "invalid_params", message: problems.join("; ") };
-    log.warn({ error }, "job failed");
-    // No attempt started: the finish names the last attempt that did.
-    return conclude(msg, await writer.settle(failed(jobId, attempt - 1, error)), log, "");
-  }
+interface StartedAttempt {
+  type: JobType;
+  writer: JobWriter;
+  log: Logger;
+  attempt: number;
+  lastAttempt: number;
+  start: Parameters<JobWriter["start"]>[0];
+}
 
+/** Stores the JobStarted, runs the attempt, and settles it. */
+async function runStarted(msg: JsMsg, request: JobRequested, a: StartedAttempt, deps: HandleJobDeps): Promise<void> {
+  const { jobId } = request;
+  const { writer, log, attempt } = a;
   const interrupt = new AbortController();
   let watch: { stop(): void } | null = null;
   const onHardStop = () => interrupt.abort(new AttemptAborted("shutdown", "the runner is shutting down"));
@@ -117,7 +106,7 @@ async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDep
     // runner's start): the start can never land after a cancel.
     let startedSeq: number | null;
     try {
-      startedSeq = await writer.start(started(jobId, attempt, deps.runnerId));
+      startedSeq = await writer.start(a.start);
     } catch (err) {
       if (!(err instanceof EventConflictError)) throw err;
       log.info("the job changed before it started (cancelled, or taken by another runner); re-checking it");
@@ -131,25 +120,17 @@ async function claimAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDep
       lastEvent: () => deps.events.lastEvent(jobId),
       log,
     });
-
     const reporter = new ProgressReporter(
-      (percent, message, n) => writer.tryOnce(progressed(jobId, attempt, n, percent, message)),
+      (percent, message, n) => writer.tryOnce(attemptProgress({ jobId, attempt }, n, percent, message, new Date())),
       deps.progressIntervalMs,
     );
-    const outcome = await runAttempt({ type, params, jobId, attempt, timeoutMs, controller: interrupt, log, progress: (p, m) => reporter.report(p, m) });
+    const { timeoutMs, params } = request.data;
+    const outcome = await runAttempt({ type: a.type, params, jobId, attempt, timeoutMs, controller: interrupt, log, progress: (p, m) => reporter.report(p, m) });
     watch.stop(); // before our own JobFinished, which the watch would hear
     await reporter.close(); // progress lands before the finish
-    await settleAttempt(msg, { jobId, attempt, lastAttempt }, outcome, writer, log);
+    await settleAttempt(msg, { jobId, attempt, lastAttempt: a.lastAttempt }, outcome, writer, log);
   } finally {
     watch?.stop();
     deps.hardStop.removeEventListener("abort", onHardStop);
   }
-}
-
-/** The longest a not-yet-due job is handed back for before it is looked at again. */
-const MAX_NAK_DELAY_MS = 86_400_000;
-
-/** Attempts that a runner's graceful shutdown ended (JobAttemptFailed with code `interrupted`). */
-export function interruptedAttempts(events: readonly StoredEvent[]): number {
-  return events.filter((e) => e.event.type === "JobAttemptFailed" && e.event.data.error.code === INTERRUPTED).length;
 }

@@ -4,4 +4,4 @@ export { runInWorker } from "./run-in-worker.ts";
 export { startRunner, type Runner, type RunnerDeps } from "./runner.ts";
 export { loadRunnerConfig, runnerEnvSchema, type RunnerConfig } from "./config.ts";
 export { toDescriptor } from "./descriptors.ts";
-export { retryDelayMs } from "./backoff.ts";
+export { retryDelayMs } from "@jobs/core";

@@ -1,80 +1,89 @@
-import { foldEvents, isFinal, type JobEvent } from "@jobs/core";
-import { EventConflictError, lastEventSeq, type EventLog } from "@jobs/nats";
+import { foldEvents, isFinal, type Decided, type Decision, type StoredEvent } from "@jobs/core";
+import { EventConflictError, handleCommand, type ConditionalAppend, type EventLog, type JobState } from "@jobs/nats";
 import type { Logger } from "pino";
-import { appendUntilStored } from "./durable-append.ts";
+import { durableAppend, GaveUpError } from "./durable-append.ts";
 
 export type SettleResult = "stored" | "ended-elsewhere" | "gave-up";
 
 /**
- * Writes the events of one job delivery, each conditional on the job's last event being
- * the one this runner knows (`lastSeq`): a cancel or an outside completion stored in
- * between makes the write fail instead of adding a second ending. On such a conflict the
- * writer reads the job again: if it has ended, the runner's event is dropped; if not
- * (say a progress whose ack was lost did get stored), it retries against the new last event.
+ * Writes the events of one job delivery through the one conditional append
+ * (handleCommand), each conditional on the job's last event being the one this runner
+ * knows: a cancel or an outside completion stored in between makes the write fail
+ * instead of adding a second ending. The writer keeps the job's state as its own writes
+ * leave it, so the common path reads nothing.
  */
 export class JobWriter {
   private readonly events: EventLog;
   private readonly jobId: string;
-  /** Sequence of the job's last event after its request (0: none yet). */
-  private lastSeq: number;
-  private readonly opts: { giveUp: AbortSignal; log: Logger; onRetry?: () => void };
+  private state: JobState;
+  private readonly durable: ConditionalAppend;
+  private readonly log: Logger;
 
-  constructor(
-    events: EventLog,
-    jobId: string,
-    lastSeq: number,
-    opts: { giveUp: AbortSignal; log: Logger; onRetry?: () => void },
-  ) {
+  constructor(events: EventLog, jobId: string, state: JobState, opts: { giveUp: AbortSignal; log: Logger; onRetry?: () => void }) {
     this.events = events;
     this.jobId = jobId;
-    this.lastSeq = lastSeq;
-    this.opts = opts;
+    this.state = state;
+    this.durable = durableAppend(events, opts);
+    this.log = opts.log;
   }
 
-  /** The JobStarted: stored or null (gave up); throws EventConflictError when the job changed meanwhile. */
-  async start([event, msgId]: [JobEvent, string]): Promise<number | null> {
-    const seq = await appendUntilStored(this.events, event, msgId, { ...this.opts, expectLastEventSeq: this.lastSeq });
-    if (seq !== null) this.lastSeq = seq;
-    return seq;
+  /** The JobStarted: its sequence, or null (gave up); throws EventConflictError when the job changed meanwhile. */
+  async start(decided: Decided): Promise<number | null> {
+    try {
+      return await this.write(() => ({ append: decided }), { append: this.durable, maxTries: 1 });
+    } catch (err) {
+      if (err instanceof GaveUpError) return null;
+      throw err;
+    }
   }
 
   /**
    * Best effort, one try with a short timeout (progress; an interrupted attempt at
    * shutdown): false when not stored. Never throws.
    */
-  async tryOnce([event, msgId]: [JobEvent, string]): Promise<boolean> {
+  async tryOnce(decided: Decided): Promise<boolean> {
     try {
-      const { seq } = await this.events.append(event, msgId, { timeoutMs: 2_000, expectLastEventSeq: this.lastSeq });
-      this.lastSeq = seq;
+      const append: ConditionalAppend = ({ event, msgId }, expectLastEventSeq) => this.events.append(event, msgId, { timeoutMs: 2_000, expectLastEventSeq });
+      await this.write(() => ({ append: decided }), { append, maxTries: 1 });
       return true;
     } catch (err) {
-      if (err instanceof EventConflictError) await this.refresh().catch(() => undefined);
-      else this.opts.log.warn({ err, msgId }, `could not store ${event.type}`);
+      if (err instanceof EventConflictError) await this.catchUp().catch(() => undefined);
+      else this.log.warn({ err, msgId: decided.msgId }, `could not store ${decided.event.type}`);
       return false;
     }
   }
 
-  /** An attempt's ending (JobFinished or JobAttemptFailed), retried until stored or given up. */
-  async settle([event, msgId]: [JobEvent, string]): Promise<SettleResult> {
-    for (;;) {
-      try {
-        const seq = await appendUntilStored(this.events, event, msgId, { ...this.opts, expectLastEventSeq: this.lastSeq });
-        if (seq === null) return "gave-up";
-        this.lastSeq = seq;
-        return "stored";
-      } catch (err) {
-        if (!(err instanceof EventConflictError)) throw err;
-        if (await this.refresh()) return "ended-elsewhere";
-      }
+  /**
+   * An attempt's ending (JobFinished or JobAttemptFailed), retried until stored or given
+   * up; when another event got in first, stored after it unless the job has ended.
+   */
+  async settle(decided: Decided): Promise<SettleResult> {
+    try {
+      const seq = await this.write((events) => (hasEnded(events) ? { reject: "ended-elsewhere" } : { append: decided }), {
+        append: this.durable,
+        maxTries: Infinity,
+      });
+      return seq === null ? "ended-elsewhere" : "stored";
+    } catch (err) {
+      if (err instanceof GaveUpError) return "gave-up";
+      throw err;
     }
   }
 
-  /** Re-reads the job after a conflict: true when it has ended, else catches up with its last event. */
-  private async refresh(): Promise<boolean> {
-    const stored = await this.events.read(this.jobId);
-    const view = foldEvents(stored);
-    if (view !== null && isFinal(view.status)) return true;
-    this.lastSeq = lastEventSeq(stored);
-    return false;
+  /** One command on the job from what the writer knows; the stored sequence, or null when the decision refused. */
+  private async write(decide: (events: readonly StoredEvent[]) => Decision<string>, opts: { append: ConditionalAppend; maxTries: number }): Promise<number | null> {
+    const result = await handleCommand(this.events, this.jobId, decide, { ...opts, known: this.state });
+    this.state = result.state;
+    return result.kind === "appended" ? result.seq : null;
   }
+
+  /** After a lost race: the job as it is now, so that the next write expects its last event. */
+  private async catchUp(): Promise<void> {
+    this.state = await this.events.readForUpdate(this.jobId);
+  }
+}
+
+function hasEnded(events: readonly StoredEvent[]): boolean {
+  const view = foldEvents(events);
+  return view !== null && isFinal(view.status);
 }

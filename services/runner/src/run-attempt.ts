@@ -1,4 +1,4 @@
-import type { JobError } from "@jobs/core";
+import { JobErrorCodes, type AttemptOutcome, type JobError } from "@jobs/core";
 import type { Logger } from "pino";
 import { NonRetryableError, type JobContext, type JobType } from "./job-type.ts";
 import { runInWorker } from "./run-in-worker.ts";
@@ -16,14 +16,6 @@ export class AttemptAborted extends Error {
     this.name = "AttemptAborted";
   }
 }
-
-export type AttemptOutcome =
-  | { kind: "succeeded"; result: unknown }
-  | { kind: "failed"; error: JobError; retryable: boolean }
-  /** Someone else ended the job (cancel): nothing more to store. */
-  | { kind: "finished-elsewhere" }
-  /** The runner is shutting down and its grace period is over. */
-  | { kind: "interrupted" };
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once above this
 
@@ -68,7 +60,7 @@ export async function runAttempt(opts: {
     if (reason instanceof AttemptAborted) {
       if (reason.why === "finished") return { kind: "finished-elsewhere" };
       if (reason.why === "shutdown") return { kind: "interrupted" };
-      return { kind: "failed", error: { code: "timeout", message: reason.message }, retryable: true };
+      return { kind: "failed", error: { code: JobErrorCodes.timeout, message: reason.message }, retryable: true };
     }
     return { kind: "failed", error: toJobError(err), retryable: !(err instanceof NonRetryableError) };
   } finally {
@@ -90,7 +82,7 @@ const CODE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 /** The job's `error`: a stable code (the error's own `code` when it has a sane one) and its message. */
 export function toJobError(err: unknown): JobError {
   const e = err as { code?: unknown; message?: unknown } | null;
-  const code = typeof e?.code === "string" && CODE_PATTERN.test(e.code) ? e.code : "error";
+  const code = typeof e?.code === "string" && CODE_PATTERN.test(e.code) ? e.code : JobErrorCodes.error;
   const message = typeof e?.message === "string" && e.message !== "" ? e.message : String(err);
   return { code, message: message.slice(0, 4_000) };
 }

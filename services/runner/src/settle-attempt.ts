@@ -1,65 +1,54 @@
+import { decideAttemptEnd, invalidResult, type AttemptOutcome, type AttemptRef } from "@jobs/core";
 import type { Logger } from "pino";
-import { retryDelayMs } from "./backoff.ts";
 import { isPermanent } from "./durable-append.ts";
-import { attemptFailed, failed, succeeded } from "./job-events.ts";
 import type { JobWriter, SettleResult } from "./job-writer.ts";
 import type { JsMsg } from "./nats-types.ts";
-import type { AttemptOutcome } from "./run-attempt.ts";
 
 /**
- * Stores how an attempt ended, then acks or hands the message back. Never acks a job
- * whose ending was not stored: if storing gives up (shutdown while NATS is away), the
- * message is nak'ed and the next runner sees the attempt in the stream. When someone
- * else ended the job meanwhile (cancel, outside completion), nothing more is stored.
+ * Stores how an attempt ended (decideAttemptEnd says what), then acks or hands the
+ * message back. Never acks a job whose ending was not stored: if storing gives up
+ * (shutdown while NATS is away), the message is nak'ed and the next runner sees the
+ * attempt in the stream. When someone else ended the job meanwhile (cancel, outside
+ * completion), nothing more is stored.
  */
-export async function settleAttempt(
-  msg: JsMsg,
-  job: { jobId: string; attempt: number; lastAttempt: number },
-  outcome: AttemptOutcome,
-  writer: JobWriter,
-  log: Logger,
-): Promise<void> {
-  const { jobId, attempt, lastAttempt } = job;
-  switch (outcome.kind) {
-    case "finished-elsewhere":
+export async function settleAttempt(msg: JsMsg, ref: AttemptRef, outcome: AttemptOutcome, writer: JobWriter, log: Logger): Promise<void> {
+  const decision = decideAttemptEnd(outcome, ref, new Date());
+  switch (decision.kind) {
+    case "drop":
       log.info("the job was ended elsewhere (cancelled) while running; attempt dropped");
       return ack(msg, log);
-    case "succeeded": {
-      let result: SettleResult;
-      try {
-        result = await writer.settle(succeeded(jobId, attempt, asJson(outcome.result)));
-      } catch (err) {
-        if (!isPermanent(err)) throw err;
-        log.error({ err }, "the result cannot be stored; failing the job");
-        result = await writer.settle(failed(jobId, attempt, { code: "invalid_result", message: `the result cannot be stored: ${(err as Error).message}` }));
-      }
-      return conclude(msg, result, log, "job succeeded");
+    case "end": {
+      const { data } = decision.append.event;
+      if (data.outcome === "failed") log.warn({ error: data.error }, "job failed");
+      const result = await settleEnding(writer, decision.append, ref, outcome, log);
+      return conclude(msg, result, log, data.outcome === "succeeded" ? "job succeeded" : "failure stored");
     }
-    case "failed": {
-      if (!outcome.retryable || attempt >= lastAttempt) {
-        log.warn({ error: outcome.error }, "job failed");
-        return conclude(msg, await writer.settle(failed(jobId, attempt, outcome.error)), log, "failure stored");
-      }
-      const delay = retryDelayMs(attempt);
-      const result = await writer.settle(attemptFailed(jobId, attempt, outcome.error, new Date(Date.now() + delay)));
+    case "retry": {
+      const result = await writer.settle(decision.append);
       if (result !== "stored") return conclude(msg, result, log, "");
-      log.warn({ error: outcome.error, retryInMs: delay }, "attempt failed; will retry");
-      return msg.nak(delay);
+      log.warn({ error: decision.append.event.data.error, retryInMs: decision.delayMs }, "attempt failed; will retry");
+      return msg.nak(decision.delayMs);
     }
-    case "interrupted": {
-      // Shutdown after the grace period: one quick try to record why the attempt ended,
-      // then hand the job back at once. Never the end of the job, even on its last
-      // attempt: an interrupted attempt does not count against maxAttempts.
-      const error = { code: INTERRUPTED, message: "the runner shut down before the attempt ended" };
+    case "interrupted":
+      // Shutdown after the grace period: one quick try to record why, then hand the job back at once.
       log.warn("attempt interrupted by shutdown; handing the job back");
-      await writer.tryOnce(attemptFailed(jobId, attempt, error, new Date()));
+      await writer.tryOnce(decision.append);
       return msg.nak();
-    }
   }
 }
 
-/** Error code of an attempt that a runner's graceful shutdown ended. */
-export const INTERRUPTED = "interrupted";
+/** The ending; a result the store refuses for good (over the payload limit) fails the job instead. */
+async function settleEnding(writer: JobWriter, ending: Parameters<JobWriter["settle"]>[0], ref: AttemptRef, outcome: AttemptOutcome, log: Logger): Promise<SettleResult> {
+  try {
+    return await writer.settle(ending);
+  } catch (err) {
+    if (outcome.kind !== "succeeded" || !isPermanent(err)) throw err;
+    log.error({ err }, "the result cannot be stored; failing the job");
+    const failing = decideAttemptEnd({ kind: "failed", error: invalidResult((err as Error).message), retryable: false }, ref, new Date());
+    if (failing.kind !== "end") throw new Error(`a failure that is not retried decided ${failing.kind}`);
+    return writer.settle(failing.append);
+  }
+}
 
 /** Acks once the ending is stored (or the job ended elsewhere); hands the job back otherwise. */
 export async function conclude(msg: JsMsg, result: SettleResult, log: Logger, storedMessage: string): Promise<void> {
@@ -67,12 +56,6 @@ export async function conclude(msg: JsMsg, result: SettleResult, log: Logger, st
   if (result === "ended-elsewhere") log.info("the job was ended elsewhere; nothing more stored");
   else if (storedMessage) log.info(storedMessage);
   return ack(msg, log);
-}
-
-/** A result as JSON will carry it (undefined -> null); a value JSON cannot hold throws a TypeError. */
-function asJson(result: unknown): unknown {
-  const text = JSON.stringify(result);
-  return text === undefined ? null : JSON.parse(text);
 }
 
 /**
