@@ -18,6 +18,7 @@ export {
 } from "./events.ts";
 export { Job, JobStatus, JobProgressView, FINAL_STATUSES, isFinal, toJob, type JobView } from "./job.ts";
 export { evolve, foldEvents } from "./evolve.ts";
+export { FOLD_VERSION, InvalidViewError, decodeView, encodeView, readStoredView, isTrusted, type DecodedView, type StoredView } from "./stored-view.ts";
 export { JobTypeDescriptor } from "./job-type.ts";
 export {
   INDEX_PAGE_SIZE,

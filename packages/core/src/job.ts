@@ -41,23 +41,30 @@ export const Job = Type.Object({
 export type Job = Static<typeof Job>;
 
 /**
- * What the projector stores per job: the public job plus what only services need.
- * `seq` is the stream sequence of the last event folded in: the fold ignores anything
- * at or below it, which makes redeliveries and replays harmless.
+ * What the projector stores per job: the public job plus what only services need. One
+ * schema, so that a view read back from the store is checked as an event is
+ * (stored-view.ts); the static type derives from it.
  */
-export interface JobView extends Job {
-  app: string;
-  timeoutMs: number;
-  runAt: string | null;
-  seq: number;
+export const JobView = Type.Object({
+  ...Job.properties,
+  app: Type.String(),
+  timeoutMs: Type.Integer({ minimum: 1 }),
+  runAt: NullableTime,
+  /**
+   * The stream sequence of the last event folded in: the fold ignores anything at or
+   * below it, which makes redeliveries and replays harmless.
+   */
+  seq: Type.Integer({ minimum: 1 }),
   /**
    * The page of its application's listing index that holds the job's entry (see
    * job-index.ts). Set by the projector when it indexes the job; absent in a view
    * folded straight from events, which the projector has not placed (yet).
    */
-  indexPage?: number;
-}
+  indexPage: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+export type JobView = Static<typeof JobView>;
 
+/** The API's job of a view: only the contract's fields, whatever else the view carries. */
 export function toJob(view: JobView): Job {
   return {
     id: view.id,
