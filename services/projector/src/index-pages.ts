@@ -1,14 +1,6 @@
 import type { IndexEntry } from "@jobs/core";
-import type { IndexHeadEntry, IndexPageEntry } from "@jobs/nats";
-
-/** The listing index bucket (IndexStore implements it; tests use a fake). */
-export interface IndexPort {
-  head(app: string): Promise<IndexHeadEntry | null>;
-  page(app: string, page: number): Promise<IndexPageEntry | null>;
-  /** Creates (revision null) or updates with compare-and-set; rejects on a conflict. */
-  savePage(app: string, page: number, entries: readonly IndexEntry[], revision: number | null): Promise<number>;
-  saveHead(app: string, page: number, revision: number | null): Promise<number>;
-}
+import type { IndexHeadEntry } from "@jobs/nats";
+import type { IndexPort } from "./ports.ts";
 
 interface Cached {
   entries: readonly IndexEntry[];

@@ -1,6 +1,7 @@
 import { INDEX_PAGE_SIZE, recordEntry, type IndexEntry } from "@jobs/core";
 import { isRevisionConflict } from "@jobs/nats";
-import { AppPages, PageCache, type IndexPort } from "./index-pages.ts";
+import { AppPages, PageCache } from "./index-pages.ts";
+import type { IndexPort } from "./ports.ts";
 
 /** One job's entry to record in its application's index. */
 export interface IndexChange {

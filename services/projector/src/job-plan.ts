@@ -1,23 +1,38 @@
 import { isDeepStrictEqual } from "node:util";
-import { evolve, foldEvents, indexEntryOf, InvalidEventError, isFinal, isIndexableApp, type JobView, type StoredEvent } from "@jobs/core";
+import { evolve, FOLD_VERSION, foldEvents, indexEntryOf, InvalidEventError, isFinal, isIndexableApp, isTrusted, type JobView, type StoredEvent, type StoredView } from "@jobs/core";
 import type { IndexChange } from "./index-writer.ts";
-import type { HistoryPort, ProjectionDeps, ProjectionOutcome, ViewPort } from "./job-projection.ts";
+import type { HistoryPort, ViewPort } from "./ports.ts";
 import type { ViewCache } from "./view-cache.ts";
+
+/**
+ * Why a job was folded from its whole history instead of over its view: one of its
+ * events may have arrived out of order, or its stored view is not to be trusted (of
+ * another fold version, `foldVersion`; null when the value was not a view at all).
+ */
+export type Resync = { why: "out-of-order" } | { why: "untrusted-view"; foldVersion: number | null };
 
 /** What a job's events fold to, before anything is written. */
 export type JobPlan =
-  | Exclude<ProjectionOutcome, { kind: "written" }>
   | {
       kind: "write";
       next: JobView;
-      /** The view `next` replaces (null: none yet). */
+      /** The view `next` replaces (null: none yet), as stored even when it was not trusted. */
       base: JobView | null;
       /** The revision the view was read at (null: create it). */
       revision: number | null;
       /** What its application's listing index must record first; null when nothing. */
       index: IndexChange | null;
-      resynced: boolean;
-    };
+      resync: Resync | null;
+    }
+  | { kind: "unchanged"; resync: Resync | null }
+  /** Nothing to fold into: the stream holds no JobRequested for the job, or its history does not decode. */
+  | { kind: "orphan"; reason: string };
+
+export interface PlanDeps {
+  views: ViewPort;
+  history: HistoryPort;
+  cache: ViewCache;
+}
 
 /**
  * Folds one job's events of a flush (sorted by seq) over its current view.
@@ -33,16 +48,19 @@ export type JobPlan =
  *   - an event above `view.seq` that changes nothing (unless the job has ended: then
  *     nothing can change it, in any order)
  * makes the job resync: its whole history is read back from the stream and folded from
- * null. In the steady state none of these happens and no read is needed at all.
+ * null. So does a stored view that is not trusted, which is then always rewritten (with
+ * the current fold version). In the steady state none of these happens and no read is
+ * needed at all.
  */
-export async function planJob(jobId: string, events: readonly StoredEvent[], deps: ProjectionDeps, opts: PlanOptions = {}): Promise<JobPlan> {
+export async function planJob(jobId: string, events: readonly StoredEvent[], deps: PlanDeps, opts: PlanOptions = {}): Promise<JobPlan> {
   const current = await currentEntry(jobId, events, opts.firstTry ?? true, deps);
   const base = current?.view ?? null;
-  let next = foldInOrder(base, events);
+  const trusted = current === null || isTrusted(current);
+  let resync: Resync | null = trusted ? null : { why: "untrusted-view", foldVersion: current.foldVersion };
+  let next = resync === null ? foldInOrder(base, events) : undefined;
   let requestSeq = requestSeqOf(events);
-  let resynced = false;
   if (next === undefined) {
-    resynced = true;
+    resync ??= { why: "out-of-order" };
     const history = await readHistory(jobId, deps.history);
     if (typeof history === "string") return { kind: "orphan", reason: history };
     next = foldEvents(history);
@@ -50,12 +68,12 @@ export async function planJob(jobId: string, events: readonly StoredEvent[], dep
     requestSeq ??= requestSeqOf(history);
     // Where the job sits in the index is not in its events: keep it.
     if (base?.indexPage !== undefined) next = { ...next, indexPage: base.indexPage };
-    if (base !== null && isDeepStrictEqual(next, base)) next = base;
+    if (trusted && isDeepStrictEqual(next, base)) next = base;
   }
-  if (next === null) return { kind: "unchanged", resynced };
+  if (next === null) return { kind: "unchanged", resync };
   const index = indexChangeOf(base, next, requestSeqOf(events) !== undefined, requestSeq, opts.placedOn);
-  if (next === base && index === null) return { kind: "unchanged", resynced };
-  return { kind: "write", next, base, revision: current?.revision ?? null, index, resynced };
+  if (next === base && index === null) return { kind: "unchanged", resync };
+  return { kind: "write", next, base, revision: current?.revision ?? null, index, resync };
 }
 
 export interface PlanOptions {
@@ -85,12 +103,12 @@ function requestSeqOf(events: readonly StoredEvent[]): number | undefined {
   return events.find((e) => e.event.type === "JobRequested")?.seq;
 }
 
-/** The cached entry, or the KV one. A job whose first event is its request is new: skip the read (create fails if it is not). */
-async function currentEntry(jobId: string, events: readonly StoredEvent[], firstTry: boolean, deps: { views: ViewPort; cache: ViewCache }) {
+/** The cached entry, or the stored one. A job whose first event is its request is new: skip the read (create fails if it is not). */
+async function currentEntry(jobId: string, events: readonly StoredEvent[], firstTry: boolean, deps: PlanDeps): Promise<StoredView | null> {
   const cached = deps.cache.get(jobId);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) return { ...cached, foldVersion: FOLD_VERSION }; // what this process wrote: the current fold
   if (firstTry && events[0]?.event.type === "JobRequested") return null;
-  return deps.views.get(jobId);
+  return deps.views.readForUpdate(jobId);
 }
 
 /** The fold of `events` over `view`, or undefined when one of them may have arrived out of order. */

@@ -3,9 +3,8 @@ import { encodeMetricsDelta, JobMetricsTally, type JobMetricsDelta, type JobName
 import type { Logger } from "@jobs/service";
 import { consumeUntilAborted } from "./consume-loop.ts";
 import { flushBatch, type FlushDeps, type FlushStats } from "./flush.ts";
-import type { IndexPort } from "./index-pages.ts";
 import { IndexWriter, type IndexWriterStats } from "./index-writer.ts";
-import type { HistoryPort, ViewPort } from "./job-projection.ts";
+import type { HistoryPort, IndexPort, ViewPort } from "./ports.ts";
 import { ViewCache } from "./view-cache.ts";
 
 export interface ProjectorOptions {
@@ -46,7 +45,7 @@ export interface ProjectorDeps {
   names: JobNames;
   /** The view bucket (a ViewStore). */
   views: ViewPort;
-  /** The stream, read back for a job whose events arrived out of order (an EventLog). */
+  /** The stream, read back for a job whose events arrived out of order or whose view is not trusted (an EventLog). */
   history: HistoryPort;
   /** The listing index bucket (an IndexStore). */
   index: IndexPort;
@@ -92,7 +91,7 @@ export function startProjector(deps: ProjectorDeps): Projector {
     log,
     onWritten: (base, view) => tally.count(base, view),
   };
-  const totals: ProjectorTotals = { flushes: 0, messages: 0, jobs: 0, written: 0, unchanged: 0, resynced: 0, poison: 0, handedBack: 0 };
+  const totals: ProjectorTotals = { flushes: 0, messages: 0, jobs: 0, written: 0, unchanged: 0, resynced: 0, untrusted: 0, poison: 0, handedBack: 0 };
   const buffer: JsMsg[] = [];
   /** When the oldest message in the buffer arrived. */
   let firstBufferedAt = 0;

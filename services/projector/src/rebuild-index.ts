@@ -1,7 +1,7 @@
 import { indexEntryOf, isIndexableApp, type IndexEntry, type JobView } from "@jobs/core";
 import { isRevisionConflict, type KV } from "@jobs/nats";
 import type { Logger } from "@jobs/service";
-import type { IndexPort } from "./index-pages.ts";
+import type { IndexPort } from "./ports.ts";
 import { readIndexSnapshot, type AppIndexSnapshot, type SnapshotPage } from "./index-snapshot.ts";
 import { IndexWriter, type IndexChange } from "./index-writer.ts";
 import { mapLimit } from "./map-limit.ts";

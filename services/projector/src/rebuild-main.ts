@@ -44,6 +44,7 @@ export function formatSummary(stream: string, bucket: string, s: RebuildSummary)
     ["  created (no view)", s.created],
     ["  behind the stream", s.behind],
     ["  differed from the live view", s.differed],
+    ["  of another fold version", s.outdated],
     ["views already equal", s.equal],
     ["views ahead (live projector newer)", s.ahead],
     ["orphan views removed", s.orphansRemoved],

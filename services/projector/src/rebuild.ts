@@ -1,11 +1,11 @@
 import { isDeepStrictEqual } from "node:util";
-import { evolve, type JobNames, type JobView } from "@jobs/core";
+import { evolve, FOLD_VERSION, type JobNames, type JobView, type StoredView } from "@jobs/core";
 import { IndexStore, isRevisionConflict, jetstream, jetstreamManager, openIndexBucket, ViewStore, type KV, type NatsConnection } from "@jobs/nats";
 import type { Logger } from "@jobs/service";
 import { mapLimit } from "./map-limit.ts";
 import { rebuildIndex, type IndexRebuildSummary } from "./rebuild-index.ts";
 import { scanStream } from "./stream-scan.ts";
-import { readViewEntry, readViewSnapshot, type SnapshotEntry } from "./view-snapshot.ts";
+import { readViewSnapshot } from "./view-snapshot.ts";
 
 export interface RebuildDeps {
   nc: NatsConnection;
@@ -26,14 +26,16 @@ export interface RebuildSummary extends IndexRebuildSummary {
   /** Events of jobs that have no JobRequested (logged, skipped). */
   orphanEvents: number;
   jobs: number;
-  /** Views saved: created + behind + differed. */
+  /** Views saved: created + behind + differed + outdated. */
   written: number;
   /** Jobs that had no view at all. */
   created: number;
   /** Live views that lagged behind the stream (lower seq): replaced by the newer fold. */
   behind: number;
-  /** Live views that disagreed with the fold of the same events (or did not parse): drift, replaced. */
+  /** Live views that disagreed with the fold of the same events (or were not views): drift, replaced. */
   differed: number;
+  /** Live views written by another fold version (FOLD_VERSION): replaced by this fold. */
+  outdated: number;
   /** Live views identical to the rebuilt ones. */
   equal: number;
   /** Live views already past the rebuilt seq (the live projector is ahead): left alone. */
@@ -43,7 +45,7 @@ export interface RebuildSummary extends IndexRebuildSummary {
   durationMs: number;
 }
 
-type Verdict = "created" | "behind" | "differed" | "equal" | "ahead";
+type Verdict = "created" | "behind" | "differed" | "outdated" | "equal" | "ahead";
 
 const WRITE_CONCURRENCY = 256;
 const MAX_CONFLICTS = 5;
@@ -83,19 +85,19 @@ export async function rebuildView(deps: RebuildDeps): Promise<RebuildSummary> {
   log.info({ ...index.summary, placed: index.placements.size }, "index reconciled");
 
   const store = new ViewStore(deps.kv);
-  const counts: Record<Verdict, number> = { created: 0, behind: 0, differed: 0, equal: 0, ahead: 0 };
+  const counts: Record<Verdict, number> = { created: 0, behind: 0, differed: 0, outdated: 0, equal: 0, ahead: 0 };
   await mapLimit([...views.values()], WRITE_CONCURRENCY, async (view) => {
     let entry = snapshot.get(view.id) ?? null;
     for (let conflicts = 0; ; conflicts++) {
       const verdict = judge(view, entry);
       if (verdict === "equal" || verdict === "ahead") return void counts[verdict]++;
-      if (verdict === "differed") log.warn({ jobId: view.id, live: entry?.view ?? "unparseable", rebuilt: view }, "live view differs from the fold");
+      if (verdict === "differed") log.warn({ jobId: view.id, live: entry?.view ?? "not a view", rebuilt: view }, "live view differs from the fold");
       try {
         await store.save(view, entry?.revision ?? null);
         return void counts[verdict]++;
       } catch (err) {
         if (!isRevisionConflict(err) || conflicts >= MAX_CONFLICTS) throw err;
-        entry = await readViewEntry(deps.kv, view.id); // written meanwhile (live projector): judge again
+        entry = await store.readForUpdate(view.id); // written meanwhile (live projector): judge again
       }
     }
   });
@@ -112,14 +114,19 @@ export async function rebuildView(deps: RebuildDeps): Promise<RebuildSummary> {
     }
   });
 
-  const written = counts.created + counts.behind + counts.differed;
+  const written = counts.created + counts.behind + counts.differed + counts.outdated;
   return { ...scan, orphanEvents, jobs: views.size, written, ...counts, orphansRemoved, ...index.summary, durationMs: Date.now() - started };
 }
 
-function judge(rebuilt: JobView, entry: SnapshotEntry | null): Verdict {
+/**
+ * A live view past the rebuilt seq is left alone, whatever its fold version: it holds
+ * events this rebuild did not read, and readers do not trust it if it is outdated.
+ */
+function judge(rebuilt: JobView, entry: StoredView | null): Verdict {
   if (entry === null) return "created";
   if (entry.view === null) return "differed";
   if (entry.view.seq > rebuilt.seq) return "ahead";
+  if (entry.foldVersion !== FOLD_VERSION) return "outdated";
   if (entry.view.seq < rebuilt.seq) return "behind";
   return isDeepStrictEqual(entry.view, rebuilt) ? "equal" : "differed";
 }

@@ -1,6 +1,6 @@
 import type { IndexEntry, JobView } from "@jobs/core";
 import type { IndexHeadEntry, IndexPageEntry } from "@jobs/nats";
-import type { IndexPort } from "../src/index-pages.ts";
+import type { IndexPort } from "../src/ports.ts";
 
 /**
  * The index bucket in memory: revisions, compare-and-set (with the server's error

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { encodeEvent, foldEvents, type JobEvent, type JobView, type StoredEvent } from "@jobs/core";
-import type { ViewEntry } from "@jobs/nats";
+import { decodeView, encodeEvent, encodeView, FOLD_VERSION, foldEvents, readStoredView, type JobEvent, type JobView, type StoredEvent } from "@jobs/core";
 import { createLogger } from "@jobs/service";
 import { flushBatch, type FlushDeps, type InboundMessage } from "../src/flush.ts";
-import type { HistoryPort, ViewPort } from "../src/job-projection.ts";
 import { IndexWriter } from "../src/index-writer.ts";
+import type { HistoryPort, ViewPort } from "../src/ports.ts";
 import { ViewCache } from "../src/view-cache.ts";
 import { FakeIndex, unplaced } from "./fake-index.ts";
 
@@ -19,31 +18,45 @@ const requested = (jobId: string): JobEvent => ({
 const started = (jobId: string, attempt = 1): JobEvent => ({ type: "JobStarted", jobId, time, data: { attempt, runner: "r" } });
 const progress = (jobId: string, percent: number): JobEvent => ({ type: "JobProgress", jobId, time, data: { attempt: 1, percent } });
 
-/** A KV fake with revisions, compare-and-set, and writes that fail for chosen jobs. */
+/** A KV fake with revisions, compare-and-set, values stored as ViewStore stores them, and writes that fail for chosen jobs. */
 class FakeViews implements ViewPort {
-  readonly data = new Map<string, ViewEntry>();
+  readonly data = new Map<string, { value: Uint8Array | string; revision: number }>();
   readonly failing = new Set<string>();
+  /** Jobs whose every save loses a race (another writer puts the value again, at a new revision). */
+  readonly contested = new Set<string>();
   writes = 0;
   gets = 0;
   private revision = 0;
 
-  async get(jobId: string) {
+  async readForUpdate(jobId: string) {
     this.gets++;
     const e = this.data.get(jobId);
-    return e === undefined ? null : structuredClone(e);
+    return e === undefined ? null : readStoredView(e.value, jobId, e.revision);
   }
 
   async save(view: JobView, revision: number | null) {
     if (this.failing.has(view.id)) throw new Error("TIMEOUT");
+    if (this.contested.has(view.id)) this.putRaw(view.id, this.data.get(view.id)!.value);
     if ((this.data.get(view.id)?.revision ?? null) !== revision) throw new Error("wrong last sequence: 7");
     this.writes++;
-    this.data.set(view.id, { view: structuredClone(view), revision: ++this.revision });
+    this.data.set(view.id, { value: encodeView(view), revision: ++this.revision });
     return this.revision;
+  }
+
+  /** The stored view (undefined when none), as the tests compare it. */
+  view(jobId: string): JobView | undefined {
+    const e = this.data.get(jobId);
+    return e === undefined ? undefined : decodeView(e.value, jobId).view;
   }
 
   /** Another writer (a second projector) moves the key. */
   writeBehindOurBack(view: JobView) {
-    this.data.set(view.id, { view: structuredClone(view), revision: ++this.revision });
+    this.putRaw(view.id, encodeView(view));
+  }
+
+  /** Another writer (an older release, a broken tool) puts a value of its own. */
+  putRaw(jobId: string, value: Uint8Array | string) {
+    this.data.set(jobId, { value, revision: ++this.revision });
   }
 }
 
@@ -98,8 +111,8 @@ describe("flushBatch", () => {
     expect(views.writes).toBe(2);
     expect(views.gets).toBe(0); // new jobs: no read before the create
     expect(stream.reads).toBe(0); // in order: no resync
-    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
-    expect(unplaced(views.data.get("B")!.view)).toEqual(stream.fold("B"));
+    expect(unplaced(views.view("A")!)).toEqual(stream.fold("A"));
+    expect(unplaced(views.view("B")!)).toEqual(stream.fold("B"));
     expect(settled.toSorted()).toEqual(batch.map((m) => `ack ${m.seq}`).toSorted());
     expect(stats).toMatchObject({ messages: 6, jobs: 2, written: 2, poison: 0, handedBack: 0 });
   });
@@ -114,7 +127,7 @@ describe("flushBatch", () => {
     await flushBatch([message(stream.append(progress("A", 50)))], deps);
     expect(views.gets).toBe(0);
     expect(stream.reads).toBe(0);
-    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
+    expect(unplaced(views.view("A")!)).toEqual(stream.fold("A"));
   });
 
   it("naks the messages of a job whose write failed, in order, and keeps the other acks", async () => {
@@ -132,9 +145,9 @@ describe("flushBatch", () => {
     settled.length = 0;
     const later = stream.append(progress("B", 50));
     await flushBatch([message(later)], deps);
-    expect(unplaced(views.data.get("B")!.view)).toEqual(stream.fold("B"));
+    expect(unplaced(views.view("B")!)).toEqual(stream.fold("B"));
     await flushBatch(batch.filter((m) => [2, 3, 5].includes(m.seq)), deps);
-    expect(unplaced(views.data.get("B")!.view)).toEqual(stream.fold("B"));
+    expect(unplaced(views.view("B")!)).toEqual(stream.fold("B"));
     expect(settled.every((s) => s.startsWith("ack"))).toBe(true);
   });
 
@@ -143,8 +156,8 @@ describe("flushBatch", () => {
     const [r, s, p] = [requested("A"), started("A"), progress("A", 40)].map((e) => stream.append(e));
     await flushBatch([message(r!), message(p!)], deps); // the JobStarted is still with a dead projector
     await flushBatch([message(s!)], deps); // ... and comes back after ack_wait
-    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
-    expect(views.data.get("A")!.view).toMatchObject({ status: "running", progress: { percent: 40 }, seq: 3 });
+    expect(unplaced(views.view("A")!)).toEqual(stream.fold("A"));
+    expect(views.view("A")!).toMatchObject({ status: "running", progress: { percent: 40 }, seq: 3 });
   });
 
   it("does not read the stream for late events of a job that has ended", async () => {
@@ -155,7 +168,7 @@ describe("flushBatch", () => {
     await flushBatch([message(stream.append(progress("A", 99))), message(stream.append(started("A", 2)))], deps);
     expect(stream.reads).toBe(0);
     expect(views.writes).toBe(writes);
-    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
+    expect(unplaced(views.view("A")!)).toEqual(stream.fold("A"));
   });
 
   it("folds a job whose JobRequested arrives after its later events", async () => {
@@ -163,9 +176,9 @@ describe("flushBatch", () => {
     const [r, s] = [requested("A"), started("A")].map((e) => stream.append(e));
     const stats = await flushBatch([message(s!)], deps);
     expect(stats.poison).toBe(0);
-    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
+    expect(unplaced(views.view("A")!)).toEqual(stream.fold("A"));
     await flushBatch([message(r!)], deps);
-    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
+    expect(unplaced(views.view("A")!)).toEqual(stream.fold("A"));
   });
 
   it("re-reads and re-folds on a revision conflict", async () => {
@@ -175,8 +188,22 @@ describe("flushBatch", () => {
     views.writeBehindOurBack(foldEvents([stream.events[0]!, s])!); // a second projector folded the start
     const p = stream.append(progress("A", 70));
     await flushBatch([message(s), message(p)], deps);
-    expect(unplaced(views.data.get("A")!.view)).toEqual(stream.fold("A"));
+    expect(unplaced(views.view("A")!)).toEqual(stream.fold("A"));
     expect(settled).toContain(`ack ${p.seq}`);
+  });
+
+  it("retries the jobs that lost a race, and hands back the events of one that keeps losing", async () => {
+    const { views, stream, deps } = setup();
+    await flushBatch(["A", "B", "C"].map((id) => message(stream.append(requested(id)))), deps);
+    for (const id of ["A", "B"]) views.writeBehindOurBack({ ...stream.fold(id)!, updatedAt: "2025-01-01T00:00:09.000Z" }); // moved by another projector
+    views.contested.add("C");
+    settled.length = 0;
+    const batch = ["A", "B", "C"].map((id) => message(stream.append(started(id))));
+    const stats = await flushBatch(batch, deps);
+    expect(unplaced(views.view("A")!)).toEqual(stream.fold("A"));
+    expect(unplaced(views.view("B")!)).toEqual(stream.fold("B"));
+    expect(stats).toMatchObject({ written: 2, handedBack: 1 });
+    expect(settled.toSorted()).toEqual([`ack ${batch[0]!.seq}`, `ack ${batch[1]!.seq}`, `nak ${batch[2]!.seq}`]);
   });
 
   it("acks poison: undecodable messages and events of jobs with no JobRequested", async () => {
@@ -198,11 +225,11 @@ describe("flushBatch and the listing index", () => {
     const ids = ["J1", "J2", "J3", "J4"];
     await flushBatch(ids.map((id) => message(stream.append(requested(id)))), deps);
     expect(index.chain("a").map(([page, e]) => [page, e.id, e.status])).toEqual(ids.map((id) => [1, id, "queued"]));
-    for (const id of ids) expect(views.data.get(id)!.view.indexPage).toBe(1);
+    for (const id of ids) expect(views.view(id)!.indexPage).toBe(1);
 
     await flushBatch([message(stream.append(started("J2"))), message(stream.append(finished("J3")))], deps);
     expect(index.chain("a").map(([, e]) => e.status)).toEqual(["queued", "running", "succeeded", "queued"]);
-    expect(index.chain("a").find(([, e]) => e.id === "J3")![1].seq).toBe(views.data.get("J3")!.view.seq);
+    expect(index.chain("a").find(([, e]) => e.id === "J3")![1].seq).toBe(views.view("J3")!.seq);
   });
 
   it("writes each changed index page once per flush, and nothing when no status changed", async () => {
@@ -229,7 +256,7 @@ describe("flushBatch and the listing index", () => {
 
     index.beforeWrite = undefined;
     await flushBatch([message(stream.events[0]!)], deps);
-    expect(views.data.get("A")!.view.indexPage).toBe(1);
+    expect(views.view("A")!.indexPage).toBe(1);
     expect(index.chain("a").map(([, e]) => e.id)).toEqual(["A"]);
   });
 
@@ -242,18 +269,18 @@ describe("flushBatch and the listing index", () => {
     views.failing.delete("A");
     await flushBatch([message(r)], deps); // redelivered
     expect(index.chain("a").map(([, e]) => e.id)).toEqual(["A", "B"]);
-    expect(views.data.get("A")!.view.indexPage).toBe(1);
+    expect(views.view("A")!.indexPage).toBe(1);
   });
 
   it("leaves the append to whoever folds the JobRequested message, so two projectors never both append a job", async () => {
     const { views, stream, index, deps } = setup();
     const [r, s] = [requested("A"), started("A")].map((e) => stream.append(e));
     await flushBatch([message(s!)], deps); // another projector holds the request: this one resyncs from the stream
-    expect(views.data.get("A")!.view.status).toBe("running");
-    expect(views.data.get("A")!.view.indexPage).toBeUndefined();
+    expect(views.view("A")!.status).toBe("running");
+    expect(views.view("A")!.indexPage).toBeUndefined();
     expect(index.data.size).toBe(0);
     await flushBatch([message(r!)], deps); // the request's projector: nothing to fold, but the job is indexed
-    expect(views.data.get("A")!.view).toMatchObject({ status: "running", indexPage: 1 });
+    expect(views.view("A")!).toMatchObject({ status: "running", indexPage: 1 });
     expect(index.chain("a").map(([, e]) => [e.id, e.status])).toEqual([["A", "running"]]);
   });
 
@@ -262,7 +289,7 @@ describe("flushBatch and the listing index", () => {
     const r = stream.append(requested("A"));
     views.writeBehindOurBack(foldEvents([r])!); // a resyncing projector created the view (with no page) first
     await flushBatch([message(r)], deps);
-    expect(views.data.get("A")!.view.indexPage).toBe(1);
+    expect(views.view("A")!.indexPage).toBe(1);
     expect(index.chain("a").map(([, e]) => e.id)).toEqual(["A"]);
   });
 
@@ -271,7 +298,56 @@ describe("flushBatch and the listing index", () => {
     const odd: JobEvent = { ...requested("A"), data: { ...(requested("A").data as object), app: "a.b" } } as JobEvent;
     const stats = await flushBatch([message(stream.append(odd))], deps);
     expect(stats.written).toBe(1);
-    expect(views.data.get("A")!.view.indexPage).toBeUndefined();
+    expect(views.view("A")!.indexPage).toBeUndefined();
     expect(index.data.size).toBe(0);
+  });
+});
+
+describe("flushBatch and the fold version of stored views", () => {
+  const restarted = (deps: FlushDeps): FlushDeps => ({ ...deps, cache: new ViewCache(100) }); // nothing cached: every view is read
+
+  it("refolds a view of another fold version from the stream, keeps its index page, and rewrites it with this version", async () => {
+    const { views, stream, index, deps } = setup();
+    await flushBatch([message(stream.append(requested("A")))], deps);
+    const written = views.view("A")!;
+    // As an older fold would have left it: another version, another shape of the same events.
+    views.putRaw("A", JSON.stringify({ ...written, meta: { folded: "differently" }, foldVersion: FOLD_VERSION + 1 }));
+    const stats = await flushBatch([message(stream.append(started("A")))], restarted(deps));
+    expect(stats).toMatchObject({ written: 1, untrusted: 1, resynced: 0 });
+    expect(stream.reads).toBe(1);
+    expect(views.view("A")).toEqual({ ...stream.fold("A"), indexPage: 1 });
+    expect(decodeView(views.data.get("A")!.value).foldVersion).toBe(FOLD_VERSION);
+    expect(index.chain("a").map(([page, e]) => [page, e.id, e.status])).toEqual([[1, "A", "running"]]);
+  });
+
+  it("rewrites a view of another fold version even when the refold comes out the same", async () => {
+    const { views, stream, deps } = setup();
+    const r = stream.append(requested("A"));
+    await flushBatch([message(r)], deps);
+    views.putRaw("A", JSON.stringify({ ...views.view("A")!, foldVersion: FOLD_VERSION + 1 }));
+    const stats = await flushBatch([message(r)], restarted(deps)); // a redelivery: nothing new to fold
+    expect(stats).toMatchObject({ written: 1, untrusted: 1 });
+    expect(decodeView(views.data.get("A")!.value).foldVersion).toBe(FOLD_VERSION);
+  });
+
+  it("replaces a value that is not a view with the fold of the stream", async () => {
+    const { views, stream, deps } = setup();
+    stream.append(requested("A"));
+    views.putRaw("A", "{ not a view");
+    const s = stream.append(started("A"));
+    const stats = await flushBatch([message(s)], deps);
+    expect(stats).toMatchObject({ written: 1, untrusted: 1, handedBack: 0 });
+    expect(views.view("A")).toEqual(stream.fold("A"));
+    expect(settled).toEqual([`ack ${s.seq}`]);
+  });
+
+  it("trusts a view stored before views carried a version: folds over it, no stream read", async () => {
+    const { views, stream, deps } = setup();
+    await flushBatch([message(stream.append(requested("A")))], deps);
+    views.putRaw("A", JSON.stringify(views.view("A")!)); // no foldVersion field
+    const stats = await flushBatch([message(stream.append(started("A")))], restarted(deps));
+    expect(stats).toMatchObject({ written: 1, untrusted: 0, resynced: 0 });
+    expect(stream.reads).toBe(0);
+    expect(unplaced(views.view("A")!)).toEqual(stream.fold("A"));
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newJobId, type JobView } from "@jobs/core";
+import { FOLD_VERSION, newJobId, type JobView } from "@jobs/core";
 import { IndexStore, openIndexBucket, openViewBucket, ViewStore, type KV } from "@jobs/nats";
 import { eventually } from "../../../test/support/eventually.ts";
 import { rebuildView } from "../src/rebuild.ts";
@@ -94,6 +94,20 @@ describe("rebuildView", () => {
     expect(summary).toMatchObject({ jobs: ids.length, created: 1, differed: 2, behind: 0, written: 3, equal: ids.length - 3, ahead: 0, orphansRemoved: 1 });
     await expectBucketEqualsLive(h.kv);
     expect(await h.kv.get(orphan)).toMatchObject({ operation: "DEL" });
+  });
+
+  it("rewrites a view of another fold version, and takes one stored without a version as this fold's", async () => {
+    const views = new ViewStore(h.kv);
+    const [outdated, unversioned] = [(await views.get(ids[13]!))!, (await views.get(ids[17]!))!];
+    // As an older fold would have left it: another version, another shape of the same events.
+    await h.kv.put(outdated.view.id, JSON.stringify({ ...outdated.view, meta: { folded: "differently" }, foldVersion: FOLD_VERSION + 1 }));
+    expect(await views.get(outdated.view.id)).toBeNull(); // readers do not trust it: they fold the job from the stream
+    await h.kv.put(unversioned.view.id, JSON.stringify(unversioned.view)); // as written before views carried a version
+
+    const summary = await rebuild();
+    expect(summary).toMatchObject({ outdated: 1, written: 1, differed: 0, equal: ids.length - 1 });
+    expect((await views.get(outdated.view.id))?.view).toEqual(outdated.view);
+    expect((await views.get(unversioned.view.id))?.view).toEqual(unversioned.view);
   });
 
   it("restores exactly what the live fold had after the bucket was deleted", async () => {
