@@ -1,8 +1,9 @@
 import type { JsMsg, NatsConnection } from "@jobs/nats";
-import { encodeMetricsDelta, JobMetricsTally, type JobMetricsDelta, type JobNames } from "@jobs/core";
+import { encodeMetricsDelta, JobMetricsTally, type JobNames } from "@jobs/core";
 import type { Logger } from "@jobs/service";
 import { consumeUntilAborted } from "./consume-loop.ts";
 import { flushBatch, type FlushDeps, type FlushStats } from "./flush.ts";
+import { FlushBuffer } from "./flush-buffer.ts";
 import { IndexWriter, type IndexWriterStats } from "./index-writer.ts";
 import type { HistoryPort, IndexPort, ViewPort } from "./ports.ts";
 import { ViewCache } from "./view-cache.ts";
@@ -23,11 +24,11 @@ export interface ProjectorOptions {
 }
 
 /**
- * How long the first event in an empty buffer waits for others before a flush. A no-op
+ * How long the first event in an empty buffer waits for others before a flush. A short
  * job's JobRequested, JobStarted and JobFinished arrive within a few milliseconds of each
- * other; flushing on the next turn of the event loop put them in different flushes (2.5
- * view writes per job), waiting this long lets one flush fold them into one write. Small
- * enough that an idle job's view lags by a few ms at most (the open-loop p99 budget is 50).
+ * other: flushed on the next turn of the event loop they would land in different flushes,
+ * one view write each; waiting this long lets one flush fold them into one write. Short
+ * enough that a view lags its events by no more than a few milliseconds when idle.
  */
 export const FLUSH_DELAY_MS = 5;
 
@@ -69,11 +70,10 @@ export interface Projector {
 /**
  * The live projector: folds every event of the stream into the view bucket, and keeps
  * each application's listing index (the index bucket) in step. Messages are buffered as
- * they arrive and flushed one flush at a time, `flushDelayMs` after the first of them
- * arrived or as soon as `flushMaxMessages` are waiting, whichever comes first: a job's
- * events that arrive close together share a flush (one KV write per job, not per event),
- * and under load a flush holds everything that arrived during the previous one. After each
- * flush it publishes what its view writes added to the job counts (names.metricsSubject),
+ * they arrive and flushed one flush at a time (flush-buffer.ts): a job's events that
+ * arrive close together share a flush (one KV write per job, not per event), and under
+ * load a flush holds everything that arrived during the previous one. After each flush
+ * it publishes what its view writes added to the job counts (names.metricsSubject),
  * which the gateways serve at /metrics.
  */
 export function startProjector(deps: ProjectorDeps): Projector {
@@ -92,72 +92,44 @@ export function startProjector(deps: ProjectorDeps): Projector {
     onWritten: (base, view) => tally.count(base, view),
   };
   const totals: ProjectorTotals = { flushes: 0, messages: 0, jobs: 0, written: 0, unchanged: 0, resynced: 0, untrusted: 0, poison: 0, handedBack: 0 };
-  const buffer: JsMsg[] = [];
-  /** When the oldest message in the buffer arrived. */
-  let firstBufferedAt = 0;
-  let timer: NodeJS.Timeout | null = null;
-  let flushing: Promise<void> | null = null;
-
-  const flushOnce = async (batch: JsMsg[]) => {
+  const buffer = new FlushBuffer<JsMsg>(options, async (batch) => {
     try {
       const stats = await flushBatch(batch, flushDeps);
-      publishMetrics(tally.take());
+      publishMetrics(deps, tally);
       totals.flushes++;
       for (const key of Object.keys(stats) as (keyof FlushStats)[]) totals[key] += stats[key];
     } catch (err) {
       // flushBatch settles every message itself; this is a bug guard. Unsettled messages come back after ack_wait.
       log.error({ err, messages: batch.length }, "flush failed");
     }
-  };
-  // Counted once the views hold the events; fire and forget: a gateway that misses one
-  // (it was disconnected) under-counts, and nothing else depends on it.
-  const publishMetrics = (delta: JobMetricsDelta | null) => {
-    if (delta === null) return;
-    try {
-      deps.nc.publish(deps.names.metricsSubject, encodeMetricsDelta(delta));
-    } catch (err) {
-      log.debug({ err }, "job metrics not published");
-    }
-  };
-  const startFlush = () => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    flushing = flushOnce(buffer.splice(0, buffer.length)).finally(() => {
-      flushing = null;
-      if (buffer.length > 0) scheduleFlush();
-    });
-  };
-  const scheduleFlush = () => {
-    if (flushing !== null) return; // the flush under way schedules the next when it ends
-    if (buffer.length >= options.flushMaxMessages) return startFlush();
-    // Messages that waited through a long flush are already due: no added delay under load.
-    if (timer === null) timer = setTimeout(startFlush, Math.max(0, firstBufferedAt + options.flushDelayMs - Date.now()));
-  };
-
-  const consuming = consumeUntilAborted({
-    nc: deps.nc,
-    names: deps.names,
-    log,
-    signal: controller.signal,
-    maxMessages: options.maxMessages,
-    onMessage: (msg) => {
-      if (buffer.push(msg) === 1) firstBufferedAt = Date.now();
-      scheduleFlush();
-    },
-  }).catch((err: unknown) => log.error({ err }, "projector stopped consuming"));
-
+  });
+  const { nc, names } = deps;
+  const consuming = consumeUntilAborted({ nc, names, log, signal: controller.signal, maxMessages: options.maxMessages, onMessage: (msg) => buffer.push(msg) }).catch(
+    (err: unknown) => log.error({ err }, "projector stopped consuming"),
+  );
   return {
     totals,
     indexStats: index.stats,
     async stop() {
       controller.abort();
       await consuming;
-      // What waits for its delay is flushed now.
-      while (flushing !== null || buffer.length > 0) {
-        if (flushing === null) startFlush();
-        await flushing;
-      }
+      await buffer.drain(); // what waits for its delay is flushed now
       log.info({ totals, index: index.stats }, "projector stopped");
     },
   };
+}
+
+/**
+ * Publishes what the flush's view writes added to the job counts, once the views hold
+ * the events. Fire and forget: a gateway that misses one (it was disconnected)
+ * under-counts, and nothing else depends on it.
+ */
+function publishMetrics(deps: ProjectorDeps, tally: JobMetricsTally): void {
+  const delta = tally.take();
+  if (delta === null) return;
+  try {
+    deps.nc.publish(deps.names.metricsSubject, encodeMetricsDelta(delta));
+  } catch (err) {
+    deps.log.debug({ err }, "job metrics not published");
+  }
 }

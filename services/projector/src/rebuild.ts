@@ -4,7 +4,7 @@ import { IndexStore, isRevisionConflict, jetstream, jetstreamManager, openIndexB
 import type { Logger } from "@jobs/service";
 import { mapLimit } from "./map-limit.ts";
 import { rebuildIndex, type IndexRebuildSummary } from "./rebuild-index.ts";
-import { scanStream } from "./stream-scan.ts";
+import { scanStream, type ScanResult } from "./stream-scan.ts";
 import { readViewSnapshot } from "./view-snapshot.ts";
 
 export interface RebuildDeps {
@@ -59,31 +59,41 @@ const MAX_CONFLICTS = 5;
  */
 export async function rebuildView(deps: RebuildDeps): Promise<RebuildSummary> {
   const started = Date.now();
-  const { log } = deps;
-  const js = jetstream(deps.nc);
-  const jsm = await jetstreamManager(deps.nc);
+  const { views, requestSeqs, orphanEvents, scan } = await foldStream(deps);
+  deps.log.info({ events: scan.eventsRead, jobs: views.size, lastSeq: scan.lastSeq }, "stream folded");
+  const snapshot = await readViewSnapshot(deps.kv);
+  const indexKv = deps.index ?? (await openIndexBucket(deps.nc, deps.names));
+  const rebuilt = [...views.values()].map((view) => ({ view, requestSeq: requestSeqs.get(view.id)!, livePage: snapshot.get(view.id)?.view?.indexPage }));
+  const index = await rebuildIndex({ kv: indexKv, store: new IndexStore(indexKv, deps.names), log: deps.log, lastSeq: scan.lastSeq }, rebuilt);
+  for (const [id, page] of index.placements) views.set(id, { ...views.get(id)!, indexPage: page });
+  deps.log.info({ ...index.summary, placed: index.placements.size }, "index reconciled");
 
+  const counts = await saveViews(views, snapshot, deps);
+  const orphansRemoved = await removeOrphans(views, snapshot, scan.lastSeq, deps);
+  const written = counts.created + counts.behind + counts.differed + counts.outdated;
+  return { ...scan, orphanEvents, jobs: views.size, written, ...counts, orphansRemoved, ...index.summary, durationMs: Date.now() - started };
+}
+
+/** Every job of the stream folded in memory, with the seq of its JobRequested. */
+async function foldStream(deps: RebuildDeps): Promise<{ views: Map<string, JobView>; requestSeqs: Map<string, number>; orphanEvents: number; scan: ScanResult }> {
   const views = new Map<string, JobView>();
   const requestSeqs = new Map<string, number>();
   let orphanEvents = 0;
-  const scan = await scanStream({ js, jsm, names: deps.names, log }, (stored) => {
+  const scanDeps = { js: jetstream(deps.nc), jsm: await jetstreamManager(deps.nc), names: deps.names, log: deps.log };
+  const scan = await scanStream(scanDeps, (stored) => {
     const before = views.get(stored.event.jobId) ?? null;
     const after = evolve(before, stored);
     if (before === null && after !== null) requestSeqs.set(after.id, stored.seq);
     if (after === null) {
       orphanEvents++;
-      log.error({ jobId: stored.event.jobId, seq: stored.seq, type: stored.event.type }, "event of a job with no JobRequested skipped");
+      deps.log.error({ jobId: stored.event.jobId, seq: stored.seq, type: stored.event.type }, "event of a job with no JobRequested skipped");
     } else if (after !== before) views.set(after.id, after);
   });
-  log.info({ events: scan.eventsRead, jobs: views.size, lastSeq: scan.lastSeq }, "stream folded");
+  return { views, requestSeqs, orphanEvents, scan };
+}
 
-  const snapshot = await readViewSnapshot(deps.kv);
-  const indexKv = deps.index ?? (await openIndexBucket(deps.nc, deps.names));
-  const rebuilt = [...views.values()].map((view) => ({ view, requestSeq: requestSeqs.get(view.id)!, livePage: snapshot.get(view.id)?.view?.indexPage }));
-  const index = await rebuildIndex({ kv: indexKv, store: new IndexStore(indexKv, deps.names), log, lastSeq: scan.lastSeq }, rebuilt);
-  for (const [id, page] of index.placements) views.set(id, { ...views.get(id)!, indexPage: page });
-  log.info({ ...index.summary, placed: index.placements.size }, "index reconciled");
-
+/** Saves each rebuilt view the live one is not equal to or ahead of; a view written meanwhile is judged again. */
+async function saveViews(views: Map<string, JobView>, snapshot: Map<string, StoredView>, deps: RebuildDeps): Promise<Record<Verdict, number>> {
   const store = new ViewStore(deps.kv);
   const counts: Record<Verdict, number> = { created: 0, behind: 0, differed: 0, outdated: 0, equal: 0, ahead: 0 };
   await mapLimit([...views.values()], WRITE_CONCURRENCY, async (view) => {
@@ -91,7 +101,7 @@ export async function rebuildView(deps: RebuildDeps): Promise<RebuildSummary> {
     for (let conflicts = 0; ; conflicts++) {
       const verdict = judge(view, entry);
       if (verdict === "equal" || verdict === "ahead") return void counts[verdict]++;
-      if (verdict === "differed") log.warn({ jobId: view.id, live: entry?.view ?? "not a view", rebuilt: view }, "live view differs from the fold");
+      if (verdict === "differed") deps.log.warn({ jobId: view.id, live: entry?.view ?? "not a view", rebuilt: view }, "live view differs from the fold");
       try {
         await store.save(view, entry?.revision ?? null);
         return void counts[verdict]++;
@@ -101,21 +111,23 @@ export async function rebuildView(deps: RebuildDeps): Promise<RebuildSummary> {
       }
     }
   });
+  return counts;
+}
 
-  let orphansRemoved = 0;
-  const orphans = [...snapshot].filter(([key, e]) => !views.has(key) && (e.view === null || e.view.seq <= scan.lastSeq));
+/** Deletes the views of jobs with no events up to the scanned seq (not derivable); one written meanwhile is left alone. */
+async function removeOrphans(views: Map<string, JobView>, snapshot: Map<string, StoredView>, lastSeq: number, deps: RebuildDeps): Promise<number> {
+  let removed = 0;
+  const orphans = [...snapshot].filter(([key, e]) => !views.has(key) && (e.view === null || e.view.seq <= lastSeq));
   await mapLimit(orphans, WRITE_CONCURRENCY, async ([key, e]) => {
     try {
       await deps.kv.delete(key, { previousSeq: e.revision });
-      orphansRemoved++;
-      log.warn({ jobId: key }, "view with no events in the stream removed");
+      removed++;
+      deps.log.warn({ jobId: key }, "view with no events in the stream removed");
     } catch (err) {
       if (!isRevisionConflict(err)) throw err; // written meanwhile: no longer ours to judge
     }
   });
-
-  const written = counts.created + counts.behind + counts.differed + counts.outdated;
-  return { ...scan, orphanEvents, jobs: views.size, written, ...counts, orphansRemoved, ...index.summary, durationMs: Date.now() - started };
+  return removed;
 }
 
 /**
