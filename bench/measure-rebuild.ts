@@ -1,14 +1,14 @@
 /**
- * How the rebuild copes with a large stream (a measurement, not a test):
- *   node services/projector/test/measure-rebuild.ts [jobs]
+ * How the projector's rebuild copes with a large stream (a measurement, not a test):
+ *   node bench/measure-rebuild.ts [jobs]
  * Publishes two events per job into a fresh nats-server, then rebuilds the view twice:
  * into an empty bucket, then over its own result (nothing to write).
  */
 import { jobNames, newJobId, type JobEvent } from "@jobs/core";
 import { connectNats, ensureStream, EventLog, jetstream, jetstreamManager, openViewBucket } from "@jobs/nats";
 import { createLogger } from "@jobs/service";
-import { startNatsServer } from "../../../test/support/nats-server.ts";
-import { rebuildView } from "../src/rebuild.ts";
+import { rebuildView } from "../services/projector/src/index.ts";
+import { startNatsServer } from "../test/support/nats-server.ts";
 const jobs = Number(process.argv[2] ?? 100_000);
 const server = await startNatsServer();
 const log = createLogger("scale", "warn");

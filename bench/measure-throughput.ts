@@ -1,6 +1,6 @@
 /**
  * How fast the projector folds a burst on this machine (a measurement, not a test):
- *   node services/projector/test/measure-throughput.ts [events] [writeConcurrency] [maxMessages]
+ *   node bench/measure-throughput.ts [events] [writeConcurrency] [maxMessages]
  * Publishes ~`events` events (interleaved jobs) into a fresh nats-server, then starts a
  * projector and times it until its consumer has nothing pending or unacked.
  */
@@ -18,10 +18,10 @@ import {
   ViewStore,
 } from "@jobs/nats";
 import { createLogger } from "@jobs/service";
-import { startNatsServer } from "../../../test/support/nats-server.ts";
-import { DEFAULT_PROJECTOR_OPTIONS, startProjector } from "../src/projector.ts";
-import { unplaced } from "./fake-index.ts";
-import { jobLife } from "./job-lives.ts";
+import { DEFAULT_PROJECTOR_OPTIONS, startProjector } from "../services/projector/src/index.ts";
+import { unplaced } from "../services/projector/test/fake-index.ts";
+import { jobLife } from "../services/projector/test/job-lives.ts";
+import { startNatsServer } from "../test/support/nats-server.ts";
 
 const target = Number(process.argv[2] ?? 20_000);
 const server = await startNatsServer();
