@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from "fastify";
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { DebugRequestLog } from "./request-log.ts";
-import { countingCreatedJobs } from "./counted-job-store.ts";
 import { GatewayMetrics } from "./gateway-metrics.ts";
 import { installHttpMetrics } from "./http-metrics.ts";
 import { requireBearerAuth } from "./plugins/auth.ts";
@@ -52,8 +51,8 @@ export const DEFAULT_BODY_LIMIT = 512 * 1024;
  */
 export function buildApp(deps: AppDeps, opts: AppOptions = {}): App {
   const metrics = deps.metrics ?? new GatewayMetrics();
-  // Every job a route creates counts in jobs_requested_total, whichever route created it.
-  deps = { ...deps, jobs: countingCreatedJobs(deps.jobs, (event) => metrics.jobsRequested.inc({ type: event.data.jobType })) };
+  // Every job a route creates (a 202) counts in jobs_requested_total, whichever route created it.
+  const jobCreated = (jobType: string) => metrics.jobsRequested.inc({ type: jobType });
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -81,8 +80,8 @@ export function buildApp(deps: AppDeps, opts: AppOptions = {}): App {
   app.register(async (authenticated) => {
     await requireBearerAuth(authenticated, deps.tokens);
     documentBearerAuth(authenticated);
-    await authenticated.register(jobRoutes, { jobs: deps.jobs, types: deps.types, idempotency: deps.idempotency });
-    await authenticated.register(jobBatchRoutes, { jobs: deps.jobs, types: deps.types });
+    await authenticated.register(jobRoutes, { jobs: deps.jobs, types: deps.types, idempotency: deps.idempotency, jobCreated });
+    await authenticated.register(jobBatchRoutes, { jobs: deps.jobs, types: deps.types, jobCreated });
     await authenticated.register(jobListRoutes, { jobs: deps.jobs });
     await authenticated.register(jobEndingRoutes, { jobs: deps.jobs });
     await authenticated.register(jobTypeRoutes, { types: deps.types });

@@ -51,10 +51,12 @@ type BatchItemResult = Static<typeof BatchItemResult>;
 export interface JobBatchRoutesDeps {
   jobs: JobStore;
   types: JobTypes;
+  /** Counts a job this route created (a 202): jobs_requested_total. */
+  jobCreated: (jobType: string) => void;
 }
 
 /** `POST /job/batch`. Registered inside the authenticated scope: `request.appName` is set. */
-export const jobBatchRoutes: FastifyPluginAsyncTypebox<JobBatchRoutesDeps> = async (app, { jobs, types }) => {
+export const jobBatchRoutes: FastifyPluginAsyncTypebox<JobBatchRoutesDeps> = async (app, { jobs, types, jobCreated }) => {
   // POST /job's limit (the app's; fastify always fills it in, with its default if need be).
   const maxItemBytes = app.initialConfig.bodyLimit!;
   app.post(
@@ -85,6 +87,7 @@ export const jobBatchRoutes: FastifyPluginAsyncTypebox<JobBatchRoutesDeps> = asy
       const results: BatchItemResult[] = checked.map((c, index) => (c.ok ? { index, status: 0 } : { index, status: c.status, error: c.error }));
       valid.forEach(({ index, event }, k) => (results[index] = storedResult(index, event, stored[k]!)));
 
+      for (const { index, event } of valid) if (results[index]!.status === 202) jobCreated(event.data.jobType);
       const count = (status: number) => results.filter((r) => r.status === status).length;
       request.log.info({ jobs: items.length, created: count(202), notStored: count(503), refused: items.length - valid.length }, "job batch");
       return reply.code(207).send({ items: results });

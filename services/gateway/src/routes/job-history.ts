@@ -1,7 +1,8 @@
-import { isJobId, JobAttemptFailed, JobFinished, JobProgress, JobRequested, JobStarted, type StoredEvent } from "@jobs/core";
+import { JobAttemptFailed, JobFinished, JobProgress, JobRequested, JobStarted, type StoredEvent } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type, type TObject, type TProperties } from "typebox";
-import { ApiError, problemResponses } from "../errors.ts";
+import { problemResponses } from "../errors.ts";
+import { ownedHistory } from "../owned-job.ts";
 import type { JobStore } from "../ports.ts";
 import { JobIdParams } from "./jobs.ts";
 
@@ -48,11 +49,7 @@ export const jobHistoryRoutes: FastifyPluginAsyncTypebox<{ jobs: JobStore }> = a
     },
     async (request) => {
       const { id } = request.params;
-      // Checked before any lookup: a malformed id never reaches a subject.
-      const events = isJobId(id) ? await jobs.history(id) : [];
-      const requested = events.find((e) => e.event.type === "JobRequested")?.event;
-      // Ownership comes from the request event; another application's job answers like a missing one.
-      if (requested?.type !== "JobRequested" || requested.data.app !== request.appName) throw new ApiError("job_not_found", `No job ${id}`);
+      const events = await ownedHistory(jobs, id, request.appName);
       return { items: events.map(toHistoryItem) };
     },
   );

@@ -1,9 +1,10 @@
 import { Readable } from "node:stream";
-import { isFinal, isJobId } from "@jobs/core";
+import { isFinal } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply } from "fastify";
 import { Type } from "typebox";
-import { ApiError, problemResponses } from "../errors.ts";
+import { problemResponses } from "../errors.ts";
+import { ownedJob } from "../owned-job.ts";
 import { jobEventStream, SSE_HEADERS } from "../job-event-stream.ts";
 import type { JobStore } from "../ports.ts";
 import { JobIdParams } from "./jobs.ts";
@@ -57,9 +58,7 @@ export const jobWatchRoutes: FastifyPluginAsyncTypebox<JobWatchRoutesDeps> = asy
     },
     async (request, reply) => {
       const { id } = request.params;
-      // Checked before any lookup: a malformed id never reaches a key. Another application's job answers like a missing one.
-      const view = isJobId(id) ? await jobs.get(id) : null;
-      if (view === null || view.app !== request.appName) throw new ApiError("job_not_found", `No job ${id}`);
+      const view = await ownedJob(jobs, id, request.appName);
 
       const after = Number(request.headers["last-event-id"] ?? 0);
       // 204 is what stops an EventSource from reconnecting (it would otherwise replay the final view forever).

@@ -1,7 +1,8 @@
-import { isJobId, Job, toJob } from "@jobs/core";
+import { Job, toJob } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { ApiError, problemResponses } from "../errors.ts";
+import { problemResponses } from "../errors.ts";
+import { ownedJob } from "../owned-job.ts";
 import { bodyHash } from "../body-hash.ts";
 import { createJob } from "../create-job.ts";
 import { CreateJobBody, CreateJobHeaders, toJobRequested } from "../job-request.ts";
@@ -11,6 +12,8 @@ export interface JobRoutesDeps {
   jobs: JobStore;
   types: JobTypes;
   idempotency: IdempotencyStore;
+  /** Counts a job this route created (a 202): jobs_requested_total. */
+  jobCreated: (jobType: string) => void;
 }
 
 export const JobIdParams = Type.Object({
@@ -22,7 +25,7 @@ export const JobIdParams = Type.Object({
 const JOB_LOCATION = { location: { type: "string", description: "The job's URL: /job/{id}" } } as const;
 
 /** `/job` routes. Registered inside the authenticated scope: `request.appName` is set. */
-export const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesDeps> = async (app, { jobs, types, idempotency }) => {
+export const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesDeps> = async (app, { jobs, types, idempotency, jobCreated }) => {
   app.post(
     "/job",
     {
@@ -48,6 +51,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesDeps> = async (app, {
       );
       const fields = { jobId: view.id, jobType: view.type, app: view.app, seq: view.seq, idempotencyKey: key !== undefined };
       request.log.info(fields, status === 202 ? "job requested" : "job request repeated (Idempotency-Key)");
+      if (status === 202) jobCreated(view.type);
       return reply.code(status).header("location", `/job/${view.id}`).send(toJob(view));
     },
   );
@@ -63,11 +67,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesDeps> = async (app, {
     },
     async (request) => {
       const { id } = request.params;
-      // Checked before any lookup: a malformed id never reaches a subject or key.
-      const view = isJobId(id) ? await jobs.get(id) : null;
-      // Another application's job gets the very same answer as a missing one: no existence leak.
-      if (view === null || view.app !== request.appName) throw new ApiError("job_not_found", `No job ${id}`);
-      return toJob(view);
+      return toJob(await ownedJob(jobs, id, request.appName));
     },
   );
 };
