@@ -1,6 +1,6 @@
 import type { JobNames } from "@jobs/core";
 import { ensureProjectorConsumer, isNotFound, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type NatsConnection } from "@jobs/nats";
-import type { Logger } from "@jobs/service";
+import { sleep, type Logger } from "@jobs/service";
 
 export interface ConsumeLoopOptions {
   nc: NatsConnection;
@@ -85,16 +85,4 @@ async function watchStatus(messages: ConsumerMessages, log: Logger, onMissing: (
   } catch (err) {
     log.debug({ err }, "consumer status iterator ended");
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

@@ -1,4 +1,4 @@
-import type { IndexEntry } from "@jobs/core";
+import { LruMap, type IndexEntry } from "@jobs/core";
 import type { IndexHeadEntry } from "@jobs/nats";
 import type { IndexPort } from "./ports.ts";
 
@@ -14,46 +14,30 @@ interface Cached {
  * conflict, after which the session forgets it and reads again.
  */
 export class PageCache {
-  private readonly pages = new Map<string, Cached>();
-  private readonly heads = new Map<string, IndexHeadEntry>();
-
-  readonly capacity: number;
+  private readonly pages: LruMap<string, Cached>;
+  private readonly heads: LruMap<string, IndexHeadEntry>;
 
   constructor(capacity = 128) {
-    this.capacity = capacity;
+    this.pages = new LruMap(capacity);
+    this.heads = new LruMap(capacity);
   }
 
   page(app: string, n: number): Cached | undefined {
-    return touch(this.pages, `${app}.${n}`);
+    return this.pages.get(`${app}.${n}`);
   }
   setPage(app: string, n: number, value: Cached): void {
-    put(this.pages, `${app}.${n}`, value, this.capacity);
+    this.pages.set(`${app}.${n}`, value);
   }
   head(app: string): IndexHeadEntry | undefined {
-    return touch(this.heads, app);
+    return this.heads.get(app);
   }
   setHead(app: string, value: IndexHeadEntry): void {
-    put(this.heads, app, value, this.capacity);
+    this.heads.set(app, value);
   }
   forgetApp(app: string): void {
     this.heads.delete(app);
     for (const key of this.pages.keys()) if (key.startsWith(`${app}.`)) this.pages.delete(key);
   }
-}
-
-function touch<V>(map: Map<string, V>, key: string): V | undefined {
-  const value = map.get(key);
-  if (value !== undefined) {
-    map.delete(key);
-    map.set(key, value);
-  }
-  return value;
-}
-
-function put<V>(map: Map<string, V>, key: string, value: V, capacity: number): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > capacity) map.delete(map.keys().next().value!);
 }
 
 interface Loaded {

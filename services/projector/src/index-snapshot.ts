@@ -1,4 +1,4 @@
-import { isIndexHead, isIndexPage, type IndexEntry } from "@jobs/core";
+import { isIndexHead, isIndexPage, parseJson, type IndexEntry } from "@jobs/core";
 import type { KV } from "@jobs/nats";
 
 export interface SnapshotPage {
@@ -37,11 +37,11 @@ export async function readIndexSnapshot(kv: KV): Promise<Map<string, AppIndexSna
       const page = PAGE_KEY.exec(e.key);
       const live = e.operation === "PUT";
       if (head !== null) {
-        const value = live ? parse(e.value) : null;
+        const value = live ? parseJson(e.value) : null;
         appOf(head[1]!).head = live ? { page: isIndexHead(value) ? value.page : 0, revision: e.revision } : null;
       } else if (page !== null) {
         const pages = appOf(page[1]!).pages;
-        const value = live ? parse(e.value) : null;
+        const value = live ? parseJson(e.value) : null;
         if (live) pages.set(Number(page[2]), isIndexPage(value) ? { entries: value.entries, revision: e.revision } : { entries: [], revision: e.revision, corrupt: true });
         else pages.delete(Number(page[2]));
       }
@@ -51,12 +51,4 @@ export async function readIndexSnapshot(kv: KV): Promise<Map<string, AppIndexSna
     watch.stop();
   }
   return out;
-}
-
-function parse(value: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(value));
-  } catch {
-    return null;
-  }
 }

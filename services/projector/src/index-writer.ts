@@ -1,5 +1,6 @@
 import { INDEX_PAGE_SIZE, recordEntry, type IndexEntry } from "@jobs/core";
 import { isRevisionConflict } from "@jobs/nats";
+import { sleep } from "@jobs/service";
 import { AppPages, PageCache } from "./index-pages.ts";
 import type { IndexPort } from "./ports.ts";
 
@@ -112,7 +113,7 @@ export class IndexWriter {
         pages.forget();
         if (!isRevisionConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
         this.stats.conflicts++;
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt)); // let racing writers drift apart
+        await sleep(Math.random() * 5 * attempt); // let racing writers drift apart
       }
     }
   }
