@@ -1,3 +1,4 @@
+import { parseJson } from "@jobs/core";
 import type { ListPosition } from "./job-listing.ts";
 
 /**
@@ -14,12 +15,7 @@ export function encodeCursor(pos: ListPosition): string {
 
 export function decodeCursor(cursor: string): ListPosition | null {
   if (!BASE64URL.test(cursor)) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    return null;
-  }
+  const value = parseJson(Buffer.from(cursor, "base64url"));
   if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
   const { p, b, ...rest } = value as Record<string, unknown>;
   if (Object.keys(rest).length > 0 || !isPositiveInteger(p) || (b !== undefined && !isPositiveInteger(b))) return null;
