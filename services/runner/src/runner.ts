@@ -85,25 +85,31 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   });
   log.info({ concurrency: deps.concurrency, jobTypes: [...registry.keys()] }, "runner started");
 
-  let stopped: Promise<void> | null = null;
+  const stop = gracefulStop({ slots, stopping, hardStop, loop, log, graceMs: deps.shutdownGraceMs });
   return {
     runnerId: deps.runnerId,
     get busy() {
       return slots.busy;
     },
-    stop() {
-      stopped ??= (async () => {
-        stopping.abort();
-        log.info({ running: slots.busy, graceMs: deps.shutdownGraceMs }, "runner stopping: no new jobs");
-        const graceOver = new AbortController();
-        const finished = slots.idle().then(() => graceOver.abort());
-        await sleep(deps.shutdownGraceMs, graceOver.signal);
-        if (slots.busy > 0) log.warn({ running: slots.busy }, "grace period over: interrupting running jobs");
-        hardStop.abort();
-        await Promise.all([finished, loop]);
-        log.info("runner stopped");
-      })();
-      return stopped;
-    },
+    stop,
+  };
+}
+
+/** Runner.stop(): no more pulls, the grace period for running jobs, then interrupt them; once, however often it is called. */
+function gracefulStop(r: { slots: Slots; stopping: AbortController; hardStop: AbortController; loop: Promise<void>; log: Logger; graceMs: number }): () => Promise<void> {
+  let stopped: Promise<void> | null = null;
+  return () => {
+    stopped ??= (async () => {
+      r.stopping.abort();
+      r.log.info({ running: r.slots.busy, graceMs: r.graceMs }, "runner stopping: no new jobs");
+      const graceOver = new AbortController();
+      const finished = r.slots.idle().then(() => graceOver.abort());
+      await sleep(r.graceMs, graceOver.signal);
+      if (r.slots.busy > 0) r.log.warn({ running: r.slots.busy }, "grace period over: interrupting running jobs");
+      r.hardStop.abort();
+      await Promise.all([finished, r.loop]);
+      r.log.info("runner stopped");
+    })();
+    return stopped;
   };
 }

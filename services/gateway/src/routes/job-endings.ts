@@ -10,6 +10,33 @@ export interface JobEndingRoutesDeps {
   jobs: JobStore;
 }
 
+const CANCEL_SCHEMA = {
+  summary: "Cancel a job",
+  description:
+    "Ends a queued or running job as `cancelled` (error code `cancelled`). A runner working on it stops the attempt; " +
+    "a queued job never starts. A job that has already ended answers 409 and is left as it is.",
+  params: JobIdParams,
+  body: CancelJobBody,
+  response: {
+    202: { ...Job, description: "The job was cancelled; it is as it is after the cancel" },
+    ...problemResponses(400, 401, 404, 409, 413, 415, 500, 503),
+  },
+};
+
+const COMPLETE_SCHEMA = {
+  summary: "Complete an external job",
+  description:
+    'Reports the end of a job of type "external", done by an outside system, while it is running: `{"result": ...}` ' +
+    'ends it `succeeded` with that result; `{"error": "message"}` or `{"error": {"code"?, "message"}}` ends it ' +
+    "`failed` at once, with no further attempt. 409 when the job is not running or is not an external job.",
+  params: JobIdParams,
+  body: CompleteJobBody,
+  response: {
+    200: { ...Job, description: "The job as it is after the completion" },
+    ...problemResponses(400, 401, 404, 409, 413, 415, 500, 503),
+  },
+};
+
 /**
  * `POST /job/{id}/cancel` and `POST /job/{id}/complete`. Registered inside the
  * authenticated scope (`request.appName` is set). Both store one conditional JobFinished
@@ -27,18 +54,7 @@ export const jobEndingRoutes: FastifyPluginAsyncTypebox<JobEndingRoutesDeps> = a
   app.post(
     "/job/:id/cancel",
     {
-      schema: {
-        summary: "Cancel a job",
-        description:
-          "Ends a queued or running job as `cancelled` (error code `cancelled`). A runner working on it stops the attempt; " +
-          "a queued job never starts. A job that has already ended answers 409 and is left as it is.",
-        params: JobIdParams,
-        body: CancelJobBody,
-        response: {
-          202: { ...Job, description: "The job was cancelled; it is as it is after the cancel" },
-          ...problemResponses(400, 401, 404, 409, 413, 415, 500, 503),
-        },
-      },
+      schema: CANCEL_SCHEMA,
       preValidation: async (request) => {
         request.body ??= {};
       },
@@ -54,21 +70,7 @@ export const jobEndingRoutes: FastifyPluginAsyncTypebox<JobEndingRoutesDeps> = a
 
   app.post(
     "/job/:id/complete",
-    {
-      schema: {
-        summary: "Complete an external job",
-        description:
-          'Reports the end of a job of type "external", done by an outside system, while it is running: `{"result": ...}` ' +
-          'ends it `succeeded` with that result; `{"error": "message"}` or `{"error": {"code"?, "message"}}` ends it ' +
-          "`failed` at once, with no further attempt. 409 when the job is not running or is not an external job.",
-        params: JobIdParams,
-        body: CompleteJobBody,
-        response: {
-          200: { ...Job, description: "The job as it is after the completion" },
-          ...problemResponses(400, 401, 404, 409, 413, 415, 500, 503),
-        },
-      },
-    },
+    { schema: COMPLETE_SCHEMA },
     async (request) => {
       const { id } = request.params;
       // Checked before any lookup: a bad body stores nothing and reads nothing.
