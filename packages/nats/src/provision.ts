@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -13,7 +12,7 @@ import {
 import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JobNames } from "@jobs/core";
-import { StartupError } from "@jobs/service";
+import { sleep, StartupError } from "@jobs/service";
 import { isCreationRace, isNotFound, isTransient, needsCluster } from "./errors.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { JobView } from "@jobs/core";
+import { decodeView, type JobView } from "@jobs/core";
 import type { KV } from "@jobs/nats";
 import { sleep } from "@jobs/service";
 
@@ -34,7 +34,7 @@ export async function* watchViewKey(kv: KV, key: string, signal: AbortSignal, op
       for await (const entry of watcher) {
         backoffMs = initialBackoffMs;
         if (entry.operation !== "PUT" || entry.length === 0) continue;
-        const view = parse(entry, opts);
+        const view = parse(entry, key, opts);
         if (view !== null) yield view;
       }
     } catch (err) {
@@ -61,10 +61,14 @@ async function deleteConsumerOf(watcher: Watcher): Promise<void> {
   await consumer?.delete?.().catch(() => undefined);
 }
 
-/** A value that is not JSON is reported and skipped: re-reading it would not fix it. */
-function parse(entry: { json<T>(): T }, opts: ViewWatchOptions): JobView | null {
+/**
+ * A value that is not a view of the key is reported and skipped: re-reading it would not
+ * fix it. A view of another fold version is passed on: the projector replaces it with a
+ * current one, which the watch then delivers.
+ */
+function parse(entry: { value: Uint8Array }, key: string, opts: ViewWatchOptions): JobView | null {
   try {
-    return entry.json<JobView>();
+    return decodeView(entry.value, key).view;
   } catch (err) {
     opts.onError?.(err);
     return null;

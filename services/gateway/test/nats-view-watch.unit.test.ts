@@ -1,4 +1,5 @@
-import type { JobView } from "@jobs/core";
+import { encodeView, foldEvents, type JobView } from "@jobs/core";
+import { JOB_ID, requested, stored } from "@jobs/core/testing";
 import type { KV } from "@jobs/nats";
 import { describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
@@ -7,7 +8,7 @@ import { watchViewKey } from "../src/nats-view-watch.ts";
 interface Entry {
   operation: "PUT" | "DEL" | "PURGE";
   length: number;
-  json<T>(): T;
+  value: Uint8Array;
 }
 
 /** One KV watch as the test drives it: entries pushed, an end or a failure, and whether the code stopped it. */
@@ -52,27 +53,34 @@ function fakeKv(script: (Error | FakeWatcher)[]): { kv: KV; calls: () => number 
   return { kv: kv as unknown as KV, calls: () => calls };
 }
 
-const put = (seq: number): Entry => ({ operation: "PUT", length: 10, json: <T>() => ({ id: "j", seq }) as T });
+const KEY = JOB_ID;
+const job = foldEvents(stored(requested()))!;
+const bytes = (text: string) => new TextEncoder().encode(text);
+const put = (seq: number): Entry => {
+  const value = encodeView({ ...job, seq });
+  return { operation: "PUT", length: value.length, value };
+};
 
 async function collect(iter: AsyncIterable<JobView>, into: number[]): Promise<void> {
   for await (const view of iter) into.push(view.seq);
 }
 
 describe("watchViewKey", () => {
-  it("yields the values put under the key, skipping deletes, empty and unreadable values", async () => {
+  it("yields the values put under the key, skipping deletes, empty values and values that are not a view of the key", async () => {
     const w = new FakeWatcher();
     const { kv } = fakeKv([w]);
     const errors: unknown[] = [];
     const controller = new AbortController();
     const seen: number[] = [];
-    const done = collect(watchViewKey(kv, "j", controller.signal, { onError: (e) => errors.push(e) }), seen);
+    const done = collect(watchViewKey(kv, KEY, controller.signal, { onError: (e) => errors.push(e) }), seen);
     w.push(put(1));
-    w.push({ operation: "DEL", length: 0, json: () => null as never });
-    w.push({ operation: "PUT", length: 0, json: () => null as never });
-    w.push({ operation: "PUT", length: 3, json: () => JSON.parse("{x") });
+    w.push({ operation: "DEL", length: 0, value: bytes("") });
+    w.push({ operation: "PUT", length: 0, value: bytes("") });
+    w.push({ operation: "PUT", length: 3, value: bytes("{x") });
+    w.push({ operation: "PUT", length: 9, value: encodeView({ ...job, id: "01J00000000000000000000001", seq: 3 }) }); // another job's view
     w.push(put(4));
     await eventually(() => expect(seen).toEqual([1, 4]));
-    expect(errors).toHaveLength(1);
+    expect(errors).toHaveLength(2); // the value that is not JSON, and the view of another key
     controller.abort();
     await done;
     expect(w.stopped).toBe(true);
@@ -84,7 +92,7 @@ describe("watchViewKey", () => {
     const errors: unknown[] = [];
     const controller = new AbortController();
     const seen: number[] = [];
-    const done = collect(watchViewKey(kv, "j", controller.signal, { initialBackoffMs: 5, onError: (e) => errors.push(e) }), seen);
+    const done = collect(watchViewKey(kv, KEY, controller.signal, { initialBackoffMs: 5, onError: (e) => errors.push(e) }), seen);
     await eventually(() => expect(calls()).toBe(2));
     second.push(put(1));
     second.push(new Error("heartbeats missed"));
@@ -103,7 +111,7 @@ describe("watchViewKey", () => {
     const w = new FakeWatcher();
     const waiting = new AbortController();
     const one = fakeKv([w]);
-    const first = collect(watchViewKey(one.kv, "j", waiting.signal), []);
+    const first = collect(watchViewKey(one.kv, KEY, waiting.signal), []);
     await eventually(() => expect(one.calls()).toBe(1));
     waiting.abort();
     await first;
@@ -111,7 +119,7 @@ describe("watchViewKey", () => {
 
     const backingOff = new AbortController();
     const { kv, calls } = fakeKv([new Error("down")]);
-    const second = collect(watchViewKey(kv, "j", backingOff.signal, { initialBackoffMs: 60_000 }), []);
+    const second = collect(watchViewKey(kv, KEY, backingOff.signal, { initialBackoffMs: 60_000 }), []);
     await eventually(() => expect(calls()).toBe(1));
     backingOff.abort();
     await second; // does not wait out the minute
