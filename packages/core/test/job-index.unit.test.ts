@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { JobEvent } from "../src/events.ts";
 import { evolve } from "../src/evolve.ts";
 import { indexEntryOf, isIndexableApp, isIndexPage, recordEntry, type IndexEntry } from "../src/job-index.ts";
+import { JOB_ID, requested, started } from "./support/events.ts";
 
 const entry = (id: string, status: IndexEntry["status"], seq: number): IndexEntry => ({ id, type: "sum", status, seq });
 
@@ -28,16 +28,9 @@ describe("the listing index format", () => {
   });
 
   it("keeps a view's page through the fold, and takes the entry from the view", () => {
-    const jobId = "01JAAAAAAAAAAAAAAAAAAAAAAA";
-    const requested: JobEvent = {
-      type: "JobRequested",
-      jobId,
-      time: "2025-01-01T00:00:00.000Z",
-      data: { app: "a", jobType: "sum", params: {}, meta: {}, maxAttempts: 1, timeoutMs: 1000, runAt: null },
-    };
-    const placed = { ...evolve(null, { seq: 3, event: requested })!, indexPage: 7 };
-    const started = evolve(placed, { seq: 4, event: { type: "JobStarted", jobId, time: "2025-01-01T00:00:01.000Z", data: { attempt: 1, runner: "r" } } })!;
-    expect(started).toMatchObject({ status: "running", indexPage: 7 });
-    expect(indexEntryOf(started)).toEqual({ id: jobId, type: "sum", status: "running", seq: 4 });
+    const placed = { ...evolve(null, { seq: 3, event: requested() })!, indexPage: 7 };
+    const running = evolve(placed, { seq: 4, event: started(1) })!;
+    expect(running).toMatchObject({ status: "running", indexPage: 7 });
+    expect(indexEntryOf(running)).toEqual({ id: JOB_ID, type: "sum", status: "running", seq: 4 });
   });
 });

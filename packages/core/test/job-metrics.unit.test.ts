@@ -1,39 +1,15 @@
 import { describe, expect, it } from "vitest";
-import type { JobEvent, StoredEvent } from "../src/events.ts";
+import type { StoredEvent } from "../src/events.ts";
 import { evolve } from "../src/evolve.ts";
 import type { JobView } from "../src/job.ts";
 import { decodeMetricsDelta, encodeMetricsDelta, JobMetricsTally, type JobMetricsDelta } from "../src/job-metrics.ts";
+import { at, attemptFailed, cancelled, failed, progressed, requested, started, stored, succeeded } from "./support/events.ts";
 
 /**
  * Table tests of the projector's job counts: each case is one view write, from the view
  * it replaced (the fold of `before`) to the one it wrote (the fold of `after`), and the
  * exact delta it adds.
  */
-const ID = "01JAAAAAAAAAAAAAAAAAAAAAAA";
-const t = (ms: number) => new Date(Date.UTC(2025, 0, 1) + ms).toISOString();
-const at = (seq: number, event: JobEvent): StoredEvent => ({ seq, event });
-
-const requested = (jobType = "sum"): JobEvent => ({
-  type: "JobRequested",
-  jobId: ID,
-  time: t(0),
-  data: { app: "app1", jobType, params: {}, meta: {}, maxAttempts: 3, timeoutMs: 60_000, runAt: null },
-});
-const started = (attempt: number, ms: number): JobEvent => ({ type: "JobStarted", jobId: ID, time: t(ms), data: { attempt, runner: "r" } });
-const progress = (attempt: number, ms: number): JobEvent => ({ type: "JobProgress", jobId: ID, time: t(ms), data: { attempt, percent: 50 } });
-const attemptFailed = (attempt: number, ms: number): JobEvent => ({
-  type: "JobAttemptFailed",
-  jobId: ID,
-  time: t(ms),
-  data: { attempt, error: { code: "error", message: "boom" }, retryAt: t(ms + 1_000) },
-});
-const finished = (attempt: number, ms: number, outcome: "succeeded" | "failed" | "cancelled"): JobEvent => ({
-  type: "JobFinished",
-  jobId: ID,
-  time: t(ms),
-  data: outcome === "succeeded" ? { attempt, outcome, result: null } : { attempt, outcome, error: { code: outcome, message: "no" } },
-});
-
 const empty: JobMetricsDelta = { started: {}, attemptsFailed: {}, finished: {}, runSeconds: {} };
 
 interface Case {
@@ -45,66 +21,65 @@ interface Case {
   delta: JobMetricsDelta | null;
 }
 
-const req = at(1, requested());
 const cases: Case[] = [
   {
     name: "a whole run in one write",
     before: [],
-    after: [req, at(2, started(1, 1_000)), at(3, progress(1, 1_100)), at(4, finished(1, 1_250, "succeeded"))],
+    after: stored(requested(), started(1), progressed(1, 50, { time: at(1.1) }), succeeded(1, null, { time: at(1.25) })),
     delta: { ...empty, started: { sum: 1 }, finished: { sum: { succeeded: 1 } }, runSeconds: { sum: [0.25] } },
   },
   {
     name: "a finish whose start an earlier write holds: timed from the view's start",
-    before: [req, at(2, started(1, 1_000))],
-    after: [req, at(2, started(1, 1_000)), at(3, finished(1, 3_000, "failed"))],
+    before: stored(requested(), started(1)),
+    after: stored(requested(), started(1), failed(1, undefined, { time: at(3) })),
     delta: { ...empty, finished: { sum: { failed: 1 } }, runSeconds: { sum: [2] } },
   },
   {
     name: "a retry: both attempts and the failed one count; the run time is the last attempt's",
-    before: [req],
-    after: [req, at(2, started(1, 1_000)), at(3, attemptFailed(1, 1_500)), at(4, started(2, 3_000)), at(5, finished(2, 3_100, "succeeded"))],
+    before: stored(requested()),
+    after: stored(requested(), started(1), attemptFailed(1, { time: at(1.5) }), started(2, { time: at(3) }), succeeded(2, null, { time: at(3.1) })),
     delta: { started: { sum: 2 }, attemptsFailed: { sum: 1 }, finished: { sum: { succeeded: 1 } }, runSeconds: { sum: [0.1] } },
   },
   {
     name: "a failed attempt alone: the job waits for its retry",
-    before: [req, at(2, started(1, 1_000))],
-    after: [req, at(2, started(1, 1_000)), at(3, attemptFailed(1, 1_500))],
+    before: stored(requested(), started(1)),
+    after: stored(requested(), started(1), attemptFailed(1, { time: at(1.5) })),
     delta: { ...empty, attemptsFailed: { sum: 1 } },
   },
   {
     name: "an attempt lost with a crashed runner counts as ended when the next one starts",
-    before: [req, at(2, started(1, 1_000))],
-    after: [req, at(2, started(1, 1_000)), at(3, started(2, 40_000))],
+    before: stored(requested(), started(1)),
+    after: stored(requested(), started(1), started(2, { time: at(40) })),
     delta: { ...empty, started: { sum: 1 }, attemptsFailed: { sum: 1 } },
   },
   {
     name: "a job cancelled while waiting for its retry: a finish with no run time",
-    before: [req, at(2, started(1, 1_000)), at(3, attemptFailed(1, 1_500))],
-    after: [req, at(2, started(1, 1_000)), at(3, attemptFailed(1, 1_500)), at(4, finished(1, 2_000, "cancelled"))],
+    before: stored(requested(), started(1), attemptFailed(1, { time: at(1.5) })),
+    after: stored(requested(), started(1), attemptFailed(1, { time: at(1.5) }), cancelled(1, { time: at(2) })),
     delta: { ...empty, finished: { sum: { cancelled: 1 } } },
   },
   {
     name: "a queued job cancelled: no attempt",
-    before: [req],
-    after: [req, at(2, finished(0, 500, "cancelled"))],
+    before: stored(requested()),
+    after: stored(requested(), cancelled(0, { time: at(0.5) })),
     delta: { ...empty, finished: { sum: { cancelled: 1 } } },
   },
   {
     name: "a write that changes nothing counted (a refold of the same events) counts nothing",
-    before: [req, at(2, started(1, 1_000)), at(3, finished(1, 1_200, "succeeded"))],
-    after: [req, at(2, started(1, 1_000)), at(3, finished(1, 1_200, "succeeded"))],
+    before: stored(requested(), started(1), succeeded(1, null, { time: at(1.2) })),
+    after: stored(requested(), started(1), succeeded(1, null, { time: at(1.2) })),
     delta: null,
   },
   {
     name: "requests and progress alone count nothing",
-    before: [req, at(2, started(1, 1_000))],
-    after: [req, at(2, started(1, 1_000)), at(3, progress(1, 1_100))],
+    before: stored(requested(), started(1)),
+    after: stored(requested(), started(1), progressed(1, 50, { time: at(1.1) })),
     delta: null,
   },
   {
     name: "a type named like an Object member is just a key",
-    before: [at(1, requested("constructor"))],
-    after: [at(1, requested("constructor")), at(2, started(1, 0)), at(3, finished(1, 0, "succeeded"))],
+    before: stored(requested({ jobType: "constructor" })),
+    after: stored(requested({ jobType: "constructor" }), started(1, { time: at(0) }), succeeded(1, null, { time: at(0) })),
     delta: { ...empty, started: { constructor: 1 }, finished: { constructor: { succeeded: 1 } }, runSeconds: { constructor: [0] } },
   },
 ];
@@ -124,10 +99,11 @@ describe("JobMetricsTally", () => {
 
   it("counts each job once along a chain of writes, run time included, even when a finish was folded before its start", () => {
     const tally = new JobMetricsTally();
+    const run = stored(requested(), started(1), succeeded(1, null, { time: at(1.2) }));
     const steps = [
-      [req],
-      [req, at(3, finished(1, 1_200, "succeeded"))], // the start was still on its way
-      [req, at(2, started(1, 1_000)), at(3, finished(1, 1_200, "succeeded"))], // the resync mends the view
+      run.slice(0, 1),
+      run.filter((e) => e.seq !== 2), // the start was still on its way
+      run, // the resync mends the view
     ].map(fold);
     tally.count(null, steps[0]!);
     tally.count(steps[0]!, steps[1]!);
@@ -138,8 +114,8 @@ describe("JobMetricsTally", () => {
 
   it("adds up the jobs of a flush, and starts over after take()", () => {
     const tally = new JobMetricsTally();
-    for (const [jobType, ms] of [["sum", 100], ["pi", 300], ["sum", 200]] as const) {
-      tally.count(null, fold([at(1, requested(jobType)), at(2, started(1, 0)), at(3, finished(1, ms, "succeeded"))])!);
+    for (const [jobType, seconds] of [["sum", 0.1], ["pi", 0.3], ["sum", 0.2]] as const) {
+      tally.count(null, fold(stored(requested({ jobType }), started(1, { time: at(0) }), succeeded(1, null, { time: at(seconds) })))!);
     }
     expect(plain(tally.take())).toEqual({
       started: { sum: 2, pi: 1 },
