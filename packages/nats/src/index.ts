@@ -14,7 +14,7 @@ export {
   PROJECTOR_ACK_WAIT_MS,
 } from "./provision.ts";
 export { EventLog, EventConflictError, lastEventSeq } from "./event-log.ts";
-export { ViewStore, isRevisionConflict, type ViewEntry } from "./view-store.ts";
+export { ViewStore, type ViewEntry } from "./view-store.ts";
 export { ApiCodes, apiError, isNotFound, isRefusedByClient, isTransient, isUnanswered, isWrongLastSequence } from "./errors.ts";
 export { IndexStore, type IndexHeadEntry, type IndexPageEntry } from "./index-store.ts";
 export { announceJobTypes, JobTypeCatalog } from "./type-registry.ts";

@@ -42,9 +42,3 @@ export class ViewStore {
     return revision === null ? this.kv.create(view.id, data) : this.kv.update(view.id, data, revision);
   }
 }
-
-/** True when a KV create/update failed because the key changed under us. */
-export function isRevisionConflict(err: unknown): boolean {
-  const e = err as { message?: string; api_error?: { err_code?: number } };
-  return e?.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(e?.message ?? "");
-}

@@ -1,5 +1,5 @@
 import { INDEX_PAGE_SIZE, recordEntry, type IndexEntry } from "@jobs/core";
-import { isRevisionConflict } from "@jobs/nats";
+import { isWrongLastSequence } from "@jobs/nats";
 import { sleep } from "@jobs/service";
 import { AppPages, PageCache } from "./index-pages.ts";
 import type { IndexPort } from "./ports.ts";
@@ -111,7 +111,7 @@ export class IndexWriter {
         return placed;
       } catch (err) {
         pages.forget();
-        if (!isRevisionConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
+        if (!isWrongLastSequence(err) || attempt >= MAX_ATTEMPTS) throw err;
         this.stats.conflicts++;
         await sleep(Math.random() * 5 * attempt); // let racing writers drift apart
       }

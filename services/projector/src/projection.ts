@@ -1,5 +1,5 @@
 import type { JobView, StoredEvent } from "@jobs/core";
-import { isRevisionConflict } from "@jobs/nats";
+import { isWrongLastSequence } from "@jobs/nats";
 import type { IndexApplied, IndexWriter } from "./index-writer.ts";
 import { planJob, type JobPlan, type PlanDeps, type Resync } from "./job-plan.ts";
 import { mapLimit } from "./map-limit.ts";
@@ -66,7 +66,7 @@ async function projectRound(round: readonly Attempt[], deps: ProjectionDeps, out
       const view = await save(plan, placedOn, deps);
       outcomes.set(job.jobId, { kind: "written", view, base: plan.base, resync: plan.resync });
     } catch (err) {
-      if (isRevisionConflict(err) && job.conflicts < MAX_CONFLICTS) again.push({ ...job, conflicts: job.conflicts + 1, placedOn });
+      if (isWrongLastSequence(err) && job.conflicts < MAX_CONFLICTS) again.push({ ...job, conflicts: job.conflicts + 1, placedOn });
       else outcomes.set(job.jobId, { kind: "failed", err });
     }
   });

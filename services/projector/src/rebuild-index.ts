@@ -1,5 +1,5 @@
 import { indexEntryOf, isIndexableApp, type IndexEntry, type JobView } from "@jobs/core";
-import { isRevisionConflict, type KV } from "@jobs/nats";
+import { isWrongLastSequence, type KV } from "@jobs/nats";
 import type { Logger } from "@jobs/service";
 import type { IndexPort } from "./ports.ts";
 import { readIndexSnapshot, type AppIndexSnapshot, type SnapshotPage } from "./index-snapshot.ts";
@@ -59,7 +59,7 @@ export async function rebuildIndex(
         deps.log.warn({ app, page: n, corrected: judged.corrected, removed: judged.removed }, "index page repaired");
         return;
       } catch (err) {
-        if (!isRevisionConflict(err) || attempt >= MAX_CONFLICTS) throw err;
+        if (!isWrongLastSequence(err) || attempt >= MAX_CONFLICTS) throw err;
         current = await deps.store.page(app, n); // a live projector wrote it meanwhile: judge it again
       }
     }
@@ -127,6 +127,6 @@ async function repairHead(app: string, snap: AppIndexSnapshot, store: IndexPort)
   try {
     await store.saveHead(app, newest, snap.head?.revision ?? null);
   } catch (err) {
-    if (!isRevisionConflict(err)) throw err; // moved meanwhile by a live projector, which only moves it forward
+    if (!isWrongLastSequence(err)) throw err; // moved meanwhile by a live projector, which only moves it forward
   }
 }

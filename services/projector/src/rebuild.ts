@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { evolve, FOLD_VERSION, type JobNames, type JobView, type StoredView } from "@jobs/core";
-import { IndexStore, isRevisionConflict, jetstream, jetstreamManager, openIndexBucket, ViewStore, type KV, type NatsConnection } from "@jobs/nats";
+import { IndexStore, isWrongLastSequence, jetstream, jetstreamManager, openIndexBucket, ViewStore, type KV, type NatsConnection } from "@jobs/nats";
 import type { Logger } from "@jobs/service";
 import { mapLimit } from "./map-limit.ts";
 import { rebuildIndex, type IndexRebuildSummary } from "./rebuild-index.ts";
@@ -106,7 +106,7 @@ async function saveViews(views: Map<string, JobView>, snapshot: Map<string, Stor
         await store.save(view, entry?.revision ?? null);
         return void counts[verdict]++;
       } catch (err) {
-        if (!isRevisionConflict(err) || conflicts >= MAX_CONFLICTS) throw err;
+        if (!isWrongLastSequence(err) || conflicts >= MAX_CONFLICTS) throw err;
         entry = await store.readForUpdate(view.id); // written meanwhile (live projector): judge again
       }
     }
@@ -124,7 +124,7 @@ async function removeOrphans(views: Map<string, JobView>, snapshot: Map<string, 
       removed++;
       deps.log.warn({ jobId: key }, "view with no events in the stream removed");
     } catch (err) {
-      if (!isRevisionConflict(err)) throw err; // written meanwhile: no longer ours to judge
+      if (!isWrongLastSequence(err)) throw err; // written meanwhile: no longer ours to judge
     }
   });
   return removed;

@@ -1,10 +1,10 @@
 import type { IndexEntry, JobView } from "@jobs/core";
-import type { IndexHeadEntry, IndexPageEntry } from "@jobs/nats";
+import { apiError, ApiCodes, type IndexHeadEntry, type IndexPageEntry } from "@jobs/nats";
 import type { IndexPort } from "../src/ports.ts";
 
 /**
- * The index bucket in memory: revisions, compare-and-set (with the server's error
- * texts, so isRevisionConflict recognises them), and hooks to fail or race a write.
+ * The index bucket in memory: revisions, compare-and-set (failing with the server's
+ * err_code, as nats.js throws it, so isWrongLastSequence recognises it), and hooks to fail or race a write.
  */
 export class FakeIndex implements IndexPort {
   readonly data = new Map<string, { value: unknown; revision: number }>();
@@ -52,8 +52,8 @@ export class FakeIndex implements IndexPort {
   private async write(key: string, value: unknown, revision: number | null): Promise<number> {
     this.beforeWrite?.(key);
     const current = this.data.get(key)?.revision ?? null;
-    if (revision === null && current !== null) throw new Error("wrong last sequence: key exists");
-    if (revision !== null && current !== revision) throw new Error(`wrong last sequence: ${current ?? 0}`);
+    if (revision === null && current !== null) throw apiError(ApiCodes.StreamWrongLastSequence, "wrong last sequence: key exists");
+    if (revision !== null && current !== revision) throw apiError(ApiCodes.StreamWrongLastSequence, `wrong last sequence: ${current ?? 0}`);
     this.writes++;
     this.data.set(key, { value: structuredClone(value), revision: ++this.revision });
     return this.revision;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeView, encodeEvent, encodeView, FOLD_VERSION, foldEvents, readStoredView, type JobEvent, type JobView, type StoredEvent } from "@jobs/core";
+import { apiError, ApiCodes } from "@jobs/nats";
 import { createLogger } from "@jobs/service";
 import { flushBatch, type FlushDeps, type InboundMessage } from "../src/flush.ts";
 import { IndexWriter } from "../src/index-writer.ts";
@@ -37,7 +38,7 @@ class FakeViews implements ViewPort {
   async save(view: JobView, revision: number | null) {
     if (this.failing.has(view.id)) throw new Error("TIMEOUT");
     if (this.contested.has(view.id)) this.putRaw(view.id, this.data.get(view.id)!.value);
-    if ((this.data.get(view.id)?.revision ?? null) !== revision) throw new Error("wrong last sequence: 7");
+    if ((this.data.get(view.id)?.revision ?? null) !== revision) throw apiError(ApiCodes.StreamWrongLastSequence, "wrong last sequence: 7");
     this.writes++;
     this.data.set(view.id, { value: encodeView(view), revision: ++this.revision });
     return this.revision;
