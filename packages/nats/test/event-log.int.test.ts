@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { TimeoutError } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { jobNames, newJobId, type JobEvent } from "@jobs/core";
+import { jobNames, newJobId } from "@jobs/core";
+import { cancelled, progressed, requested, started } from "@jobs/core/testing";
 import { losingAnswers as losingTestAnswers } from "../../../test/support/lossy-jetstream.ts";
 import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
 import { EventConflictError, EventLog } from "../src/event-log.ts";
@@ -12,15 +13,6 @@ let server: NatsServerHandle;
 let nc: NatsConnection;
 let log: EventLog;
 const names = jobNames(testPrefix("evl"));
-const time = "2026-01-01T00:00:00.000Z";
-
-const requested = (jobId: string): JobEvent => ({
-  type: "JobRequested",
-  jobId,
-  time,
-  data: { app: "a", jobType: "sum", params: { a: 1, b: 2 }, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null },
-});
-const started = (jobId: string, attempt = 1): JobEvent => ({ type: "JobStarted", jobId, time, data: { attempt, runner: "r1" } });
 
 beforeAll(async () => {
   server = await startNatsServer();
@@ -46,10 +38,10 @@ describe("EventLog against a real nats-server", () => {
   it("reads back a job's events in stream order, request first", async () => {
     const id = newJobId();
     const other = newJobId();
-    await log.append(requested(id), `${id}:requested`);
-    await log.append(requested(other), `${other}:requested`);
-    await log.append(started(id), `${id}:started:1`);
-    await log.append(started(other), `${other}:started:1`);
+    await log.append(requested({ jobId: id }), `${id}:requested`);
+    await log.append(requested({ jobId: other }), `${other}:requested`);
+    await log.append(started(1, { jobId: id }), `${id}:started:1`);
+    await log.append(started(1, { jobId: other }), `${other}:started:1`);
     const events = await log.read(id);
     expect(events.map((e) => e.event.type)).toEqual(["JobRequested", "JobStarted"]);
     expect(events.every((e) => e.event.jobId === id)).toBe(true);
@@ -59,30 +51,30 @@ describe("EventLog against a real nats-server", () => {
 
   it("drops a re-published event with the same message id", async () => {
     const id = newJobId();
-    const first = await log.append(requested(id), `${id}:requested`);
-    const again = await log.append(requested(id), `${id}:requested`);
+    const first = await log.append(requested({ jobId: id }), `${id}:requested`);
+    const again = await log.append(requested({ jobId: id }), `${id}:requested`);
     expect(again).toEqual({ seq: first.seq, duplicate: true });
     expect(await log.read(id)).toHaveLength(1);
   });
 
   it("stores a job's request once, also after the duplicate window has forgotten its message id", async () => {
     const id = newJobId();
-    const first = await log.append(requested(id), `${id}:requested`);
+    const first = await log.append(requested({ jobId: id }), `${id}:requested`);
     // The server remembers a message id for two minutes; another id stands for a retry after that.
-    await expect(log.append(requested(id), `${id}:requested-later`)).rejects.toBeInstanceOf(EventConflictError);
-    await log.append(started(id), `${id}:started:1`);
-    await expect(log.append(requested(id), `${id}:requested-later`)).rejects.toBeInstanceOf(EventConflictError);
+    await expect(log.append(requested({ jobId: id }), `${id}:requested-later`)).rejects.toBeInstanceOf(EventConflictError);
+    await log.append(started(1, { jobId: id }), `${id}:started:1`);
+    await expect(log.append(requested({ jobId: id }), `${id}:requested-later`)).rejects.toBeInstanceOf(EventConflictError);
     // The same message again is our own first copy, wherever the job has got to.
-    expect(await log.append(requested(id), `${id}:requested`)).toEqual({ seq: first.seq, duplicate: true });
+    expect(await log.append(requested({ jobId: id }), `${id}:requested`)).toEqual({ seq: first.seq, duplicate: true });
     expect((await log.read(id)).map((e) => e.event.type)).toEqual(["JobRequested", "JobStarted"]);
   });
 
   it("reads a long history (more than one fetch batch)", async () => {
     const id = newJobId();
-    await log.append(requested(id), `${id}:requested`);
-    await log.append(started(id), `${id}:started:1`);
+    await log.append(requested({ jobId: id }), `${id}:requested`);
+    await log.append(started(1, { jobId: id }), `${id}:started:1`);
     for (let i = 1; i <= 1500; i++) {
-      await log.append({ type: "JobProgress", jobId: id, time, data: { attempt: 1, percent: (i / 1500) * 100 } }, `${id}:p:${i}`);
+      await log.append(progressed(1, (i / 1500) * 100, { jobId: id }), `${id}:p:${i}`);
     }
     const events = await log.read(id);
     expect(events).toHaveLength(1502);
@@ -91,12 +83,12 @@ describe("EventLog against a real nats-server", () => {
 
   it("appends conditionally: exactly one of two writers expecting the same state wins", async () => {
     const id = newJobId();
-    await log.append(requested(id), `${id}:requested`);
+    await log.append(requested({ jobId: id }), `${id}:requested`);
     const { lastEventSeq } = await log.readForUpdate(id);
     expect(lastEventSeq).toBe(0);
-    const cancel: JobEvent = { type: "JobFinished", jobId: id, time, data: { attempt: 0, outcome: "cancelled", error: { code: "cancelled", message: "x" } } };
+    const cancel = cancelled(0, { jobId: id });
     const results = await Promise.allSettled([
-      log.append(started(id), `${id}:started:1`, { expectLastEventSeq: 0 }),
+      log.append(started(1, { jobId: id }), `${id}:started:1`, { expectLastEventSeq: 0 }),
       log.append(cancel, `${id}:finished`, { expectLastEventSeq: 0 }),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
@@ -120,7 +112,7 @@ describe("EventLog against a real nats-server", () => {
     it("is sent again, and a copy stored by the unanswered try is reported stored, not duplicate", async () => {
       const id = newJobId();
       const lossy = losingAnswers(1, "stored");
-      const result = await lossy.log.append(requested(id), `${id}:requested`, { tries: 3 });
+      const result = await lossy.log.append(requested({ jobId: id }), `${id}:requested`, { tries: 3 });
       expect(lossy.sent()).toBe(2);
       const events = await log.read(id);
       expect(events).toHaveLength(1);
@@ -130,7 +122,7 @@ describe("EventLog against a real nats-server", () => {
     it("is sent again when it was lost on the wire, and stored once", async () => {
       const id = newJobId();
       const lossy = losingAnswers(1, "dropped");
-      const result = await lossy.log.append(requested(id), `${id}:requested`, { tries: 2 });
+      const result = await lossy.log.append(requested({ jobId: id }), `${id}:requested`, { tries: 2 });
       const events = await log.read(id);
       expect(events).toHaveLength(1);
       expect(result).toEqual({ seq: events[0]!.seq, duplicate: false });
@@ -138,9 +130,9 @@ describe("EventLog against a real nats-server", () => {
 
     it("after the last unanswered try, is reported stored when the job's subject holds it", async () => {
       const id = newJobId();
-      await log.append(requested(id), `${id}:requested`);
+      await log.append(requested({ jobId: id }), `${id}:requested`);
       const lossy = losingAnswers(2, "stored");
-      const result = await lossy.log.append(started(id), `${id}:started:1`, { tries: 2, expectLastEventSeq: 0 });
+      const result = await lossy.log.append(started(1, { jobId: id }), `${id}:started:1`, { tries: 2, expectLastEventSeq: 0 });
       expect(lossy.sent()).toBe(2);
       const events = await log.read(id);
       expect(events.map((e) => e.event.type)).toEqual(["JobRequested", "JobStarted"]);
@@ -150,17 +142,17 @@ describe("EventLog against a real nats-server", () => {
     it("throws the timeout when no try was answered and nothing was stored", async () => {
       const id = newJobId();
       const lossy = losingAnswers(3, "dropped");
-      await expect(lossy.log.append(requested(id), `${id}:requested`, { tries: 3 })).rejects.toBeInstanceOf(TimeoutError);
+      await expect(lossy.log.append(requested({ jobId: id }), `${id}:requested`, { tries: 3 })).rejects.toBeInstanceOf(TimeoutError);
       expect(lossy.sent()).toBe(3);
       expect(await log.read(id)).toEqual([]);
     });
 
     it("still refuses a conditional write whose expectation another event broke", async () => {
       const id = newJobId();
-      await log.append(requested(id), `${id}:requested`);
-      await log.append(started(id), `${id}:started:1`, { expectLastEventSeq: 0 });
+      await log.append(requested({ jobId: id }), `${id}:requested`);
+      await log.append(started(1, { jobId: id }), `${id}:started:1`, { expectLastEventSeq: 0 });
       const lossy = losingAnswers(1, "dropped");
-      const cancel: JobEvent = { type: "JobFinished", jobId: id, time, data: { attempt: 0, outcome: "cancelled", error: { code: "cancelled", message: "x" } } };
+      const cancel = cancelled(0, { jobId: id });
       await expect(lossy.log.append(cancel, `${id}:finished`, { tries: 2, expectLastEventSeq: 0 })).rejects.toBeInstanceOf(EventConflictError);
     });
   });

@@ -8,6 +8,7 @@ import {
   type JobView,
   type StoredEvent,
 } from "@jobs/core";
+import { requested } from "@jobs/core/testing";
 import { EventConflictError, lastEventSeq, type JobState } from "@jobs/nats";
 import { EventFeed, followJob } from "./fake-event-feed.ts";
 import { fakeListingIndex } from "./fake-listing-index.ts";
@@ -138,12 +139,7 @@ export class FakeJobStore implements JobStore {
 
   /** Adds a job owned by `app`, as if that application had created it. */
   async seedJob(app: string, jobId: string, jobType = "sum"): Promise<JobView> {
-    const event: JobRequested = {
-      type: "JobRequested",
-      jobId,
-      time: new Date().toISOString(),
-      data: { app, jobType, params: SAMPLE_PARAMS[jobType] ?? {}, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null },
-    };
+    const event = requested({ jobId, app, jobType, params: SAMPLE_PARAMS[jobType] ?? {}, time: new Date().toISOString() });
     const { seq } = await this.append(event, `${jobId}:requested`);
     return evolve(null, { seq, event })!;
   }

@@ -1,4 +1,5 @@
-import { jobNames, newJobId, type JobNames, type JobRequested } from "@jobs/core";
+import { jobNames, newJobId, type JobNames } from "@jobs/core";
+import { requested } from "@jobs/core/testing";
 import { jetstreamManager, openIdempotencyBucket, type NatsConnection } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
@@ -10,11 +11,6 @@ import { EventNotStoredError } from "../src/ports.ts";
 import { gatewayOn, natsOnTest, type Gateway, type NatsOnTest } from "./gateway-on-harness.ts";
 
 const body = { type: "sum", params: { a: 1, b: 2 } };
-
-function request(app = "alpha"): JobRequested {
-  const jobId = newJobId();
-  return { type: "JobRequested", jobId, time: new Date().toISOString(), data: { app, jobType: "sum", params: { a: 1, b: 2 }, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null } };
-}
 
 describe("Idempotency-Key on a real nats-server", () => {
   let nats: NatsOnTest;
@@ -64,7 +60,7 @@ describe("Idempotency-Key on a real nats-server", () => {
   it("a claim whose request was never stored (a crashed gateway) is completed once by concurrent retries", async () => {
     const { app, names } = await gateway();
     const store = new NatsIdempotencyStore({ kv: await openIdempotencyBucket(nats.nc, names), connected: () => true });
-    const crashed = { ...request(), time: "2030-01-01T00:00:00.000Z" };
+    const crashed = requested({ jobType: body.type, params: body.params });
     expect(await store.claim("alpha", "crash-1", { bodyHash: bodyHash(body), request: crashed })).toEqual({ status: "claimed" });
 
     const answers = await Promise.all(Array.from({ length: 10 }, () => app.inject(post("crash-1"))));
@@ -80,11 +76,11 @@ describe("Idempotency-Key on a real nats-server", () => {
     const names = jobNames(testPrefix("idem"));
     const kv = await openIdempotencyBucket(nats.nc, names);
     const store = new NatsIdempotencyStore({ kv, connected: () => true });
-    const first = { bodyHash: "h1", request: request() };
+    const first = { bodyHash: "h1", request: requested() };
 
     expect(await store.claim("alpha", "k", first)).toEqual({ status: "claimed" });
-    expect(await store.claim("alpha", "k", { bodyHash: "h2", request: request() })).toEqual({ status: "existing", ...first });
-    expect(await store.claim("beta", "k", { bodyHash: "h3", request: request("beta") })).toEqual({ status: "claimed" });
+    expect(await store.claim("alpha", "k", { bodyHash: "h2", request: requested({ jobId: newJobId() }) })).toEqual({ status: "existing", ...first });
+    expect(await store.claim("beta", "k", { bodyHash: "h3", request: requested({ app: "beta" }) })).toEqual({ status: "claimed" });
     expect(claimKey("alpha", "k")).toMatch(/^alpha\.[0-9a-f]{64}$/);
     expect((await kv.get(claimKey("alpha", "k")))?.json()).toEqual(first);
     expect(() => claimKey("a.b", "k")).toThrow();
@@ -98,7 +94,7 @@ describe("Idempotency-Key on a real nats-server", () => {
     expect((await jsm.streams.info(`KV_${names.idempotencyBucket}`)).config.max_age).toBe(1_000 * 1_000_000);
 
     const store = new NatsIdempotencyStore({ kv, connected: () => true });
-    const claim = { bodyHash: "h", request: request() };
+    const claim = { bodyHash: "h", request: requested() };
     expect((await store.claim("alpha", "short", claim)).status).toBe("claimed");
     expect((await store.claim("alpha", "short", claim)).status).toBe("existing");
     await eventually(async () => expect(await kv.get(claimKey("alpha", "short"))).toBeNull(), { timeoutMs: 10_000, intervalMs: 200 });
@@ -109,7 +105,7 @@ describe("Idempotency-Key on a real nats-server", () => {
     const names = jobNames(testPrefix("idem"));
     const kv = await openIdempotencyBucket(nats.nc, names);
     const store = new NatsIdempotencyStore({ kv, connected: () => false });
-    await expect(store.claim("alpha", "k", { bodyHash: "h", request: request() })).rejects.toBeInstanceOf(EventNotStoredError);
+    await expect(store.claim("alpha", "k", { bodyHash: "h", request: requested() })).rejects.toBeInstanceOf(EventNotStoredError);
     expect(await kv.get(claimKey("alpha", "k"))).toBeNull();
   });
 });

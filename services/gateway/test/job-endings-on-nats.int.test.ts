@@ -1,4 +1,5 @@
-import { foldEvents, type JobEvent, type JobStarted, type JobTypeDescriptor } from "@jobs/core";
+import { foldEvents, type JobEvent, type JobTypeDescriptor } from "@jobs/core";
+import { cancelled, started } from "@jobs/core/testing";
 import { EventConflictError, EventLog, jetstream, jetstreamManager } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.ts";
@@ -10,12 +11,6 @@ const TYPES: JobTypeDescriptor[] = [
   { name: "sum", description: "a + b", params: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } } } },
   { name: "external", description: "done outside", params: {} },
 ];
-const startedBy = (jobId: string, runner: string): JobStarted => ({
-  type: "JobStarted",
-  jobId,
-  time: new Date().toISOString(),
-  data: { attempt: 1, runner },
-});
 
 /** Cancel and complete on the app wired as main.ts wires it, on a real nats-server, with no runner and no projector. */
 describe("cancel and complete on NATS", () => {
@@ -61,9 +56,8 @@ describe("cancel and complete on NATS", () => {
     const { lastEventSeq } = await events.readForUpdate(id); // the runner looks at the job: no event yet
     expect(lastEventSeq).toBe(0);
     expect((await post(id, "cancel")).statusCode).toBe(202);
-    await expect(events.append(startedBy(id, "late"), `${id}:started:1`, { expectLastEventSeq: lastEventSeq })).rejects.toBeInstanceOf(
-      EventConflictError,
-    );
+    const late = started(1, { jobId: id, runner: "late" });
+    await expect(events.append(late, `${id}:started:1`, { expectLastEventSeq: lastEventSeq })).rejects.toBeInstanceOf(EventConflictError);
     expect((await stored(id)).map((e) => e.type)).toEqual(["JobRequested", "JobFinished"]);
   });
 
@@ -73,7 +67,7 @@ describe("cancel and complete on NATS", () => {
       // The runner reads, then starts on condition that nothing happened since, as the real one does.
       const runner = events
         .readForUpdate(id)
-        .then(({ lastEventSeq }) => events.append(startedBy(id, "racer"), `${id}:started:1`, { expectLastEventSeq: lastEventSeq }))
+        .then(({ lastEventSeq }) => events.append(started(1, { jobId: id, runner: "racer" }), `${id}:started:1`, { expectLastEventSeq: lastEventSeq }))
         .then(
           () => "started",
           (err: unknown) => (err instanceof EventConflictError ? "lost" : Promise.reject(err)),
@@ -91,7 +85,7 @@ describe("cancel and complete on NATS", () => {
     // The real store, with a runner's start slipped in once, right before the cancel's conditional append.
     const racing: JobStore = Object.assign(Object.create(jobs) as JobStore, {
       appendIfUnchanged: async (...args: Parameters<JobStore["appendIfUnchanged"]>) => {
-        if (interleaved++ === 0) await events.append(startedBy(id, "r1"), `${id}:started:1`, { expectLastEventSeq: 0 });
+        if (interleaved++ === 0) await events.append(started(1, { jobId: id }), `${id}:started:1`, { expectLastEventSeq: 0 });
         return jobs.appendIfUnchanged(...args);
       },
     });
@@ -113,9 +107,9 @@ describe("cancel and complete on NATS", () => {
     const before = await jobs.readForUpdate(id);
     expect(before.lastEventSeq).toBe(0);
     expect(foldEvents(before.events)).toMatchObject({ status: "queued" });
-    const { seq } = await events.append(startedBy(id, "r1"), `${id}:started:1`, { expectLastEventSeq: 0 });
+    const { seq } = await events.append(started(1, { jobId: id }), `${id}:started:1`, { expectLastEventSeq: 0 });
 
-    const cancel: JobEvent = { type: "JobFinished", jobId: id, time: new Date().toISOString(), data: { attempt: 0, outcome: "cancelled" } };
+    const cancel = cancelled(0, { jobId: id });
     await expect(jobs.appendIfUnchanged(cancel, `${id}:cancel`, 0)).rejects.toBeInstanceOf(EventConflictError);
     const after = await jobs.readForUpdate(id);
     expect(after.lastEventSeq).toBe(seq);
@@ -126,7 +120,7 @@ describe("cancel and complete on NATS", () => {
   it("completes an external job put in running state, then refuses a second completion", async () => {
     const id = await create("external");
     expect((await post(id, "complete", { result: 1 })).statusCode).toBe(409); // queued: no runner started it
-    await events.append(startedBy(id, "outside-runner"), `${id}:started:1`, { expectLastEventSeq: 0 });
+    await events.append(started(1, { jobId: id, runner: "outside-runner" }), `${id}:started:1`, { expectLastEventSeq: 0 });
 
     const res = await post(id, "complete", { result: { invoice: "A-17" } });
     expect(res.statusCode).toBe(200);
@@ -147,7 +141,7 @@ describe("cancel and complete on NATS", () => {
   it("a second ending under the same message id stores nothing, whatever the server answers first", async () => {
     const id = await create();
     expect((await post(id, "cancel")).statusCode).toBe(202);
-    const again: JobEvent = { type: "JobFinished", jobId: id, time: new Date().toISOString(), data: { attempt: 0, outcome: "cancelled" } };
+    const again = cancelled(0, { jobId: id });
     // Within the duplicate window the server may answer "duplicate" or "wrong last sequence": endJob treats both as "re-read".
     const answer = await jobs.appendIfUnchanged(again, `${id}:cancel`, 0).then(
       (r) => (r.duplicate ? "duplicate" : "stored"),

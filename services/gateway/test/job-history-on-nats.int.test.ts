@@ -1,6 +1,7 @@
 import { newJobId, type JobEvent, type JobRequested } from "@jobs/core";
+import { attemptFailed, progressed, requested, started, succeeded } from "@jobs/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALPHA, at, BETA, gatewayOnHarness, type GatewayHarness } from "./gateway-on-harness.ts";
+import { ALPHA, BETA, gatewayOnHarness, type GatewayHarness } from "./gateway-on-harness.ts";
 
 type Item = { seq: number; type: string; time: string; data: Record<string, unknown> };
 
@@ -22,14 +23,14 @@ describe("job history on NATS", () => {
     const id = created.json().id as string;
     const other = newJobId();
     const life: JobEvent[] = [
-      { type: "JobStarted", jobId: id, time: at(), data: { attempt: 1, runner: "r1" } },
-      { type: "JobProgress", jobId: id, time: at(), data: { attempt: 1, percent: 10 } },
-      { type: "JobStarted", jobId: other, time: at(), data: { attempt: 1, runner: "r1" } }, // another job's, interleaved
-      { type: "JobProgress", jobId: id, time: at(), data: { attempt: 1, percent: 60, message: "most" } },
-      { type: "JobAttemptFailed", jobId: id, time: at(), data: { attempt: 1, error: { code: "error", message: "boom" }, retryAt: at() } },
-      { type: "JobStarted", jobId: id, time: at(), data: { attempt: 2, runner: "r2" } },
-      { type: "JobProgress", jobId: id, time: at(), data: { attempt: 2, percent: 50 } },
-      { type: "JobFinished", jobId: id, time: at(), data: { attempt: 2, outcome: "succeeded", result: { value: 5 } } },
+      started(1, { jobId: id }),
+      progressed(1, 10, { jobId: id }),
+      started(1, { jobId: other }), // another job's, interleaved
+      progressed(1, 60, { jobId: id, message: "most" }),
+      attemptFailed(1, { jobId: id }),
+      started(2, { jobId: id, runner: "r2" }),
+      progressed(2, 50, { jobId: id }),
+      succeeded(2, { value: 5 }, { jobId: id }),
     ];
     const seqs = new Map<JobEvent, number>();
     for (const e of life) seqs.set(e, await g.append(e));
@@ -39,23 +40,17 @@ describe("job history on NATS", () => {
     const items = res.json().items as Item[];
     const own = life.filter((e) => e.jobId === id);
     expect(items.slice(1)).toEqual(own.map((e) => ({ seq: seqs.get(e), type: e.type, time: e.time, data: e.data })));
-    const requested = items[0]!;
-    expect(requested).toMatchObject({ type: "JobRequested", time: created.json().createdAt });
-    expect(requested.data).toEqual({ app: "alpha", jobType: "sum", params: { a: 2, b: 3 }, meta: { who: "t" }, maxAttempts: expect.any(Number), timeoutMs: expect.any(Number), runAt: null } satisfies Record<keyof JobRequested["data"], unknown>);
-    expect(requested.seq).toBeLessThan(items[1]!.seq);
+    const request = items[0]!;
+    expect(request).toMatchObject({ type: "JobRequested", time: created.json().createdAt });
+    expect(request.data).toEqual({ app: "alpha", jobType: "sum", params: { a: 2, b: 3 }, meta: { who: "t" }, maxAttempts: expect.any(Number), timeoutMs: expect.any(Number), runAt: null } satisfies Record<keyof JobRequested["data"], unknown>);
+    expect(request.seq).toBeLessThan(items[1]!.seq);
   });
 
   it("reads a long history whole (more events than one fetch brings)", async () => {
     const id = newJobId();
-    const requested: JobEvent = {
-      type: "JobRequested",
-      jobId: id,
-      time: at(),
-      data: { app: "alpha", jobType: "sum", params: { a: 1, b: 1 }, meta: {}, maxAttempts: 1, timeoutMs: 1000, runAt: null },
-    };
-    await g.append(requested);
-    await g.append({ type: "JobStarted", jobId: id, time: at(), data: { attempt: 1, runner: "r" } });
-    const progress = Array.from({ length: 2500 }, (_, i): JobEvent => ({ type: "JobProgress", jobId: id, time: at(), data: { attempt: 1, percent: (i * 100) / 2500 } }));
+    await g.append(requested({ jobId: id }));
+    await g.append(started(1, { jobId: id }));
+    const progress = Array.from({ length: 2500 }, (_, i) => progressed(1, (i * 100) / 2500, { jobId: id }));
     for (let i = 0; i < progress.length; i += 250) await Promise.all(progress.slice(i, i + 250).map((e) => g.h.append(e)));
 
     const items = (await history(id)).json().items as Item[];

@@ -1,4 +1,5 @@
-import { encodeMetricsDelta, newJobId, type JobEvent, type JobMetricsDelta, type JobRequested } from "@jobs/core";
+import { encodeMetricsDelta, type JobEvent, type JobMetricsDelta } from "@jobs/core";
+import { requested } from "@jobs/core/testing";
 import { ensureRunnerConsumer, ensureStream, EventLog, jetstream, jetstreamManager } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
@@ -11,8 +12,6 @@ const auth = { authorization: "Bearer tok" };
 describe("metrics on NATS", () => {
   let g: GatewayOnNats;
   let events: EventLog;
-  /** A job requested before the gateway started: in the backlog, not in jobs_requested_total. */
-  let older: JobRequested;
   let n = 0;
   const store = (event: JobEvent, msgId = `${event.jobId}:${event.type}:${++n}`) => events.append(event, msgId);
   const scrape = async () => (await g.app.inject({ method: "GET", url: "/metrics" })).body;
@@ -29,12 +28,8 @@ describe("metrics on NATS", () => {
         await ensureStream(jsm, names);
         await ensureRunnerConsumer(jsm, names);
         events = new EventLog(jetstream(nc), jsm, names);
-        older = {
-          type: "JobRequested",
-          jobId: newJobId(),
-          time: new Date().toISOString(),
-          data: { app: "alpha", jobType: "sum", params: { a: 1, b: 1 }, meta: {}, maxAttempts: 3, timeoutMs: 1000, runAt: null },
-        };
+        // A job requested before the gateway started: in the backlog, not in jobs_requested_total.
+        const older = requested();
         await store(older, `${older.jobId}:requested`);
       },
     });

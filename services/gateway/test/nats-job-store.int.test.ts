@@ -1,4 +1,5 @@
-import { evolve, jobNames, newJobId, type JobRequested, type JobStarted, type JobView } from "@jobs/core";
+import { evolve, jobNames, newJobId, type JobView } from "@jobs/core";
+import { requested, started } from "@jobs/core/testing";
 import { ensureStream, EventLog, IndexStore, jetstream, jetstreamManager, openIndexBucket, openViewBucket, ViewStore, type JetStreamClient } from "@jobs/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { losingAnswers } from "../../../test/support/lossy-jetstream.ts";
@@ -7,14 +8,8 @@ import { NatsJobStore } from "../src/nats-job-store.ts";
 import { EventNotStoredError } from "../src/ports.ts";
 import { natsOnTest, type NatsOnTest } from "./gateway-on-harness.ts";
 
-function request(jobId = newJobId()): JobRequested {
-  return {
-    type: "JobRequested",
-    jobId,
-    time: new Date().toISOString(),
-    data: { app: "alpha", jobType: "sum", params: { a: 1, b: 2 }, meta: { m: [1] }, maxAttempts: 3, timeoutMs: 1000, runAt: null },
-  };
-}
+/** A new job's request, with a meta that must come back as it went in. */
+const request = () => requested({ jobId: newJobId(), meta: { m: [1] } });
 
 describe("NatsJobStore against a real nats-server", () => {
   let nats: NatsOnTest;
@@ -52,8 +47,7 @@ describe("NatsJobStore against a real nats-server", () => {
     const { store, eventLog } = await storeFor(testPrefix("gw"));
     const event = request();
     await store.append(event, `${event.jobId}:requested`);
-    const started: JobStarted = { type: "JobStarted", jobId: event.jobId, time: new Date().toISOString(), data: { attempt: 1, runner: "r1" } };
-    const { seq } = await eventLog.append(started, `${event.jobId}:started:1`);
+    const { seq } = await eventLog.append(started(1, { jobId: event.jobId }), `${event.jobId}:started:1`);
 
     const view = await store.get(event.jobId);
     expect(view).toMatchObject({ id: event.jobId, status: "running", attempts: 1, seq });
