@@ -9,7 +9,7 @@ import { jobNames, newJobId, type JobEvent } from "@jobs/core";
 import { connectNats, ensureProjectorConsumer, ensureStream, EventLog, IndexStore, jetstream, jetstreamManager, openIndexBucket, openViewBucket, ViewStore } from "@jobs/nats";
 import { createLogger, sleep } from "@jobs/service";
 import { buildApp } from "../services/gateway/src/app.ts";
-import { natsAppDeps } from "../services/gateway/src/nats-deps.ts";
+import { natsAppDeps } from "../services/gateway/src/nats/deps.ts";
 import { startProjector } from "../services/projector/src/index.ts";
 import { startNatsServer } from "../test/support/nats-server.ts";
 

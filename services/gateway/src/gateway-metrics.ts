@@ -9,7 +9,7 @@ export interface GatewayMetricsOptions {
    */
   processMetrics?: boolean;
   /**
-   * Jobs waiting for a runner now (see nats-deps.ts); asked at scrape time, so it should
+   * Jobs waiting for a runner now (see nats/deps.ts); asked at scrape time, so it should
    * be cached and bounded in time (cachedReading), and NaN when it cannot be read.
    * Without it, jobs_waiting is not exported.
    */

@@ -3,7 +3,7 @@ import { connectNats, type NatsConnection } from "@jobs/nats";
 import { createLogger, exitOnBadStart, onShutdown } from "@jobs/service";
 import { buildApp, type App } from "./app.ts";
 import { DEV_API_TOKENS, loadGatewayConfig } from "./config.ts";
-import { natsAppDeps } from "./nats-deps.ts";
+import { natsAppDeps } from "./nats/deps.ts";
 
 /** The gateway process: config, NATS, the app, listen; on SIGTERM finish requests, then drain NATS. */
 async function main(): Promise<void> {

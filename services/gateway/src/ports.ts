@@ -1,6 +1,6 @@
 import type { JobFinished, JobRequested, JobTypeDescriptor, JobView, StoredEvent } from "@jobs/core";
 import type { JobState } from "@jobs/nats";
-import type { JobListPage, JobListQuery } from "./job-listing.ts";
+import type { JobListPage, JobListQuery } from "./jobs/job-listing.ts";
 
 /**
  * The narrow interfaces the HTTP layer sees. NATS adapters implement them for the

@@ -1,6 +1,6 @@
 import { newJobId } from "@jobs/core";
 import { describe, expect, it } from "vitest";
-import { tokenLookup } from "../src/plugins/auth.ts";
+import { tokenLookup } from "../src/http/plugins/auth.ts";
 import { problemOf, testApp, TOKEN } from "./helper.ts";
 
 const guarded = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bodyHash, canonicalJson } from "../src/body-hash.ts";
+import { bodyHash, canonicalJson } from "../src/http/body-hash.ts";
 
 describe("canonicalJson and bodyHash", () => {
   it("sorts object keys at every level and keeps array order", () => {

@@ -12,7 +12,7 @@ import { requested } from "@jobs/core/testing";
 import { EventConflictError, lastEventSeq, type JobState } from "@jobs/nats";
 import { EventFeed, followJob } from "./fake-event-feed.ts";
 import { fakeListingIndex } from "./fake-listing-index.ts";
-import { listJobs, type JobListPage, type JobListQuery } from "../src/job-listing.ts";
+import { listJobs, type JobListPage, type JobListQuery } from "../src/jobs/job-listing.ts";
 import {
   EventNotStoredError,
   type AppendResult,

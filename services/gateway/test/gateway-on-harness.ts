@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { startNatsServer, testPrefix, type NatsServerHandle } from "../../../test/support/nats-server.ts";
 import { startHarness, type Harness } from "../../projector/test/harness.ts";
 import { buildApp, type App, type AppDeps, type AppOptions } from "../src/app.ts";
-import { natsAppDeps } from "../src/nats-deps.ts";
+import { natsAppDeps } from "../src/nats/deps.ts";
 
 /**
  * The gateway wired as main.ts wires it (natsAppDeps) on a real nats-server, three ways:

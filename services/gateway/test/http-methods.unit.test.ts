@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { newJobId } from "@jobs/core";
 import { describe, expect, it } from "vitest";
-import { PROBLEMS } from "../src/errors.ts";
+import { PROBLEMS } from "../src/http/errors.ts";
 import { StoreUnavailableError } from "../src/ports.ts";
 import { auth, problemOf, testApp } from "./helper.ts";
 

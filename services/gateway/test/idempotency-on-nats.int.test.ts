@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
 import { testPrefix } from "../../../test/support/nats-server.ts";
 import type { App } from "../src/app.ts";
-import { bodyHash } from "../src/body-hash.ts";
-import { claimKey, NatsIdempotencyStore } from "../src/nats-idempotency-store.ts";
+import { bodyHash } from "../src/http/body-hash.ts";
+import { claimKey, NatsIdempotencyStore } from "../src/nats/idempotency-store.ts";
 import { EventNotStoredError } from "../src/ports.ts";
 import { gatewayOn, natsOnTest, type Gateway, type NatsOnTest } from "./gateway-on-harness.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { IndexEntry, JobStatus, JobView } from "@jobs/core";
-import { InvalidCursorError, listJobs, MAX_PAGES_PER_LIST, type IndexReader, type JobListQuery } from "../src/job-listing.ts";
+import { InvalidCursorError, listJobs, MAX_PAGES_PER_LIST, type IndexReader, type JobListQuery } from "../src/jobs/job-listing.ts";
 
 /**
  * The listing walk against a hand-made index: what it trusts the index for (where to

@@ -1,6 +1,6 @@
 import { newJobId, type JobEvent, type JobFinished } from "@jobs/core";
 import { describe, expect, it } from "vitest";
-import { MAX_END_TRIES } from "../src/end-job.ts";
+import { MAX_END_TRIES } from "../src/jobs/end-job.ts";
 import type { FakeJobStore } from "./fakes.ts";
 import { auth, problemOf, testApp } from "./helper.ts";
 

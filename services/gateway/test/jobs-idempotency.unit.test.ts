@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bodyHash } from "../src/body-hash.ts";
-import { toJobRequested } from "../src/job-request.ts";
+import { bodyHash } from "../src/http/body-hash.ts";
+import { toJobRequested } from "../src/routes/create-job-body.ts";
 import { FakeIdempotencyStore } from "./fakes.ts";
 import { auth, OTHER_TOKEN, problemOf, testApp } from "./helper.ts";
 

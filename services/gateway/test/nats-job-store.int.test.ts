@@ -4,7 +4,7 @@ import { ensureStream, EventLog, IndexStore, jetstream, jetstreamManager, openIn
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { losingAnswers } from "../../../test/support/lossy-jetstream.ts";
 import { testPrefix } from "../../../test/support/nats-server.ts";
-import { NatsJobStore } from "../src/nats-job-store.ts";
+import { NatsJobStore } from "../src/nats/job-store.ts";
 import { EventNotStoredError } from "../src/ports.ts";
 import { natsOnTest, type NatsOnTest } from "./gateway-on-harness.ts";
 

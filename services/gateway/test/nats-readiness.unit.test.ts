@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NatsReadiness } from "../src/nats-readiness.ts";
+import { NatsReadiness } from "../src/nats/readiness.ts";
 
 describe("NatsReadiness", () => {
   const setup = () => {

@@ -3,7 +3,7 @@ import { JOB_ID, requested, stored } from "@jobs/core/testing";
 import type { KV } from "@jobs/nats";
 import { describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
-import { watchViewKey } from "../src/nats-view-watch.ts";
+import { watchViewKey } from "../src/nats/view-watch.ts";
 
 interface Entry {
   operation: "PUT" | "DEL" | "PURGE";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pointerToken, toValidationIssues } from "../src/validation-issues.ts";
+import { pointerToken, toValidationIssues } from "../src/http/validation-issues.ts";
 
 describe("toValidationIssues", () => {
   it("puts missing and forbidden properties at their own path, escaped as JSON pointer tokens", () => {

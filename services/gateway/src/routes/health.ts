@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { ApiError, problemResponses } from "../errors.ts";
+import { ApiError, problemResponses } from "../http/errors.ts";
 import type { Readiness } from "../ports.ts";
 
 /**

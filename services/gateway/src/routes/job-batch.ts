@@ -1,9 +1,9 @@
 import { evolve, Job, messageIds, toJob, type JobRequested } from "@jobs/core";
 import { TypeBoxValidatorCompiler, type FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type, type Static } from "typebox";
-import { checkBatchItem } from "../batch-items.ts";
-import { ApiError, Problem, problemBody, problemResponses } from "../errors.ts";
-import { CreateJobBody } from "../job-request.ts";
+import { checkBatchItem } from "./batch-items.ts";
+import { ApiError, Problem, problemBody, problemResponses } from "../http/errors.ts";
+import { CreateJobBody } from "./create-job-body.ts";
 import type { AppendResult, JobStore, JobTypes } from "../ports.ts";
 
 export const BATCH_MAX_JOBS = 1000;

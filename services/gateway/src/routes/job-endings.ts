@@ -1,8 +1,8 @@
 import { decideCancel, decideComplete, Job, toJob } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { CancelJobBody, CompleteJobBody, toExternalEnding } from "../end-job-bodies.ts";
-import { endJob } from "../end-job.ts";
-import { problemResponses } from "../errors.ts";
+import { CancelJobBody, CompleteJobBody, toExternalEnding } from "./end-job-bodies.ts";
+import { endJob } from "../jobs/end-job.ts";
+import { problemResponses } from "../http/errors.ts";
 import type { JobStore } from "../ports.ts";
 import { JobIdParams } from "./jobs.ts";
 

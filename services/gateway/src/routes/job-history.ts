@@ -1,8 +1,8 @@
 import { JobAttemptFailed, JobFinished, JobProgress, JobRequested, JobStarted, type StoredEvent } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type, type TObject, type TProperties } from "typebox";
-import { problemResponses } from "../errors.ts";
-import { ownedHistory } from "../owned-job.ts";
+import { problemResponses } from "../http/errors.ts";
+import { ownedHistory } from "../jobs/owned-job.ts";
 import type { JobStore } from "../ports.ts";
 import { JobIdParams } from "./jobs.ts";
 

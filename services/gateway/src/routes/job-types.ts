@@ -1,7 +1,7 @@
 import { JobTypeDescriptor } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { problemResponses } from "../errors.ts";
+import { problemResponses } from "../http/errors.ts";
 import type { JobTypes } from "../ports.ts";
 
 const JobTypeList = Type.Object({ items: Type.Array(JobTypeDescriptor) });

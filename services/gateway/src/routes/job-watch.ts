@@ -3,9 +3,9 @@ import { isFinal } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply } from "fastify";
 import { Type } from "typebox";
-import { problemResponses } from "../errors.ts";
-import { ownedJob } from "../owned-job.ts";
-import { jobEventStream, SSE_HEADERS } from "../job-event-stream.ts";
+import { problemResponses } from "../http/errors.ts";
+import { ownedJob } from "../jobs/owned-job.ts";
+import { jobEventStream, SSE_HEADERS } from "../jobs/job-event-stream.ts";
 import type { JobStore } from "../ports.ts";
 import { JobIdParams } from "./jobs.ts";
 

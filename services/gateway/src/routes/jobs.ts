@@ -1,11 +1,11 @@
 import { Job, toJob } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { problemResponses } from "../errors.ts";
-import { ownedJob } from "../owned-job.ts";
-import { bodyHash } from "../body-hash.ts";
-import { createJob } from "../create-job.ts";
-import { CreateJobBody, CreateJobHeaders, toJobRequested } from "../job-request.ts";
+import { problemResponses } from "../http/errors.ts";
+import { ownedJob } from "../jobs/owned-job.ts";
+import { bodyHash } from "../http/body-hash.ts";
+import { createJob } from "../jobs/create-job.ts";
+import { CreateJobBody, CreateJobHeaders, toJobRequested } from "./create-job-body.ts";
 import type { IdempotencyStore, JobStore, JobTypes } from "../ports.ts";
 
 export interface JobRoutesDeps {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { problemResponses } from "../errors.ts";
+import { problemResponses } from "../http/errors.ts";
 import type { GatewayMetrics } from "../gateway-metrics.ts";
 
 /** `GET /metrics`: Prometheus text format. Public, like the probes (registered outside the authenticated scope). */

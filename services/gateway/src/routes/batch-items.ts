@@ -1,9 +1,9 @@
 import type { JobRequested } from "@jobs/core";
 import { Compile } from "typebox/compile";
-import { ApiError, PROBLEMS, problemBody, type Problem, type ValidationIssue } from "./errors.ts";
-import { CreateJobBody, toJobRequested } from "./job-request.ts";
-import type { JobTypes } from "./ports.ts";
-import { describeIssues, toValidationIssues } from "./validation-issues.ts";
+import { ApiError, PROBLEMS, problemBody, type Problem, type ValidationIssue } from "../http/errors.ts";
+import { CreateJobBody, toJobRequested } from "./create-job-body.ts";
+import type { JobTypes } from "../ports.ts";
+import { describeIssues, toValidationIssues } from "../http/validation-issues.ts";
 
 /**
  * The items of `POST /job/batch`, each checked exactly as `POST /job` checks its body

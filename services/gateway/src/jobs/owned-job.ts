@@ -1,6 +1,6 @@
 import { isJobId, type JobView, type StoredEvent } from "@jobs/core";
-import { ApiError } from "./errors.ts";
-import type { JobStore } from "./ports.ts";
+import { ApiError } from "../http/errors.ts";
+import type { JobStore } from "../ports.ts";
 
 /**
  * A job as the application asking may see it. Another application's job gets the very

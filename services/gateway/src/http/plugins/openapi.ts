@@ -21,7 +21,7 @@ interface PackageInfo {
 
 /** Title, description and version come from the repository's package.json. */
 function packageInfo(): PackageInfo {
-  return JSON.parse(readFileSync(new URL("../../../../package.json", import.meta.url), "utf8")) as PackageInfo;
+  return JSON.parse(readFileSync(new URL("../../../../../package.json", import.meta.url), "utf8")) as PackageInfo;
 }
 
 async function register(app: FastifyInstance): Promise<void> {

@@ -1,6 +1,6 @@
 import { evolve, messageIds, type JobRequested, type JobView } from "@jobs/core";
-import { ApiError } from "./errors.ts";
-import type { IdempotencyStore, JobStore } from "./ports.ts";
+import { ApiError } from "../http/errors.ts";
+import type { IdempotencyStore, JobStore } from "../ports.ts";
 
 export interface CreateJobDeps {
   jobs: JobStore;

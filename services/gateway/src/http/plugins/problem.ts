@@ -2,7 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { allowedMethods } from "./allowed-methods.ts";
 import { ApiError, PROBLEMS, problemBody, type Problem, type ProblemCode, type ProblemExtras } from "../errors.ts";
-import { EventNotStoredError, StoreUnavailableError } from "../ports.ts";
+import { EventNotStoredError, StoreUnavailableError } from "../../ports.ts";
 import { describeIssues, toValidationIssues, type SchemaError } from "../validation-issues.ts";
 
 /**

@@ -14,12 +14,12 @@ import {
   type NatsConnection,
 } from "@jobs/nats";
 import type { Logger } from "@jobs/service";
-import type { AppDeps } from "./app.ts";
-import { trackConnection } from "./nats-connection-state.ts";
-import { NatsIdempotencyStore } from "./nats-idempotency-store.ts";
-import { NatsJobStore } from "./nats-job-store.ts";
-import { natsGatewayMetrics } from "./nats-metrics.ts";
-import { NatsReadiness } from "./nats-readiness.ts";
+import type { AppDeps } from "../app.ts";
+import { trackConnection } from "./connection-state.ts";
+import { NatsIdempotencyStore } from "./idempotency-store.ts";
+import { NatsJobStore } from "./job-store.ts";
+import { natsGatewayMetrics } from "./metrics.ts";
+import { NatsReadiness } from "./readiness.ts";
 
 export interface NatsDepsOptions {
   nc: NatsConnection;

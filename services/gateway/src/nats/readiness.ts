@@ -1,4 +1,4 @@
-import type { Readiness } from "./ports.ts";
+import type { Readiness } from "../ports.ts";
 
 export interface NatsReadinessOptions {
   /** Whether the NATS connection is up now. */

@@ -1,10 +1,10 @@
 import { newJobId, type JobRequested } from "@jobs/core";
 import { Type, type Static } from "typebox";
-import { ApiError } from "./errors.ts";
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from "./json-depth.ts";
-import { paramsIssues } from "./params-check.ts";
-import type { JobTypes } from "./ports.ts";
-import { describeIssues } from "./validation-issues.ts";
+import { ApiError } from "../http/errors.ts";
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../http/json-depth.ts";
+import { paramsIssues } from "../jobs/params-check.ts";
+import type { JobTypes } from "../ports.ts";
+import { describeIssues } from "../http/validation-issues.ts";
 
 /** Defaults of the optional fields of `POST /job` (documented in the schema, applied in `toJobRequested`). */
 export const JOB_DEFAULTS = { maxAttempts: 3, timeoutMs: 600_000 } as const;

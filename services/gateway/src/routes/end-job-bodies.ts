@@ -1,8 +1,8 @@
 import type { ExternalEnding, JobError } from "@jobs/core";
 import { Type, type Static } from "typebox";
-import { ApiError, type ValidationIssue } from "./errors.ts";
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from "./json-depth.ts";
-import { describeIssues } from "./validation-issues.ts";
+import { ApiError, type ValidationIssue } from "../http/errors.ts";
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../http/json-depth.ts";
+import { describeIssues } from "../http/validation-issues.ts";
 
 /** Bodies of `POST /job/{id}/cancel` and `POST /job/{id}/complete`, and what they turn into. */
 

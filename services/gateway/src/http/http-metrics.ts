@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { GatewayMetrics } from "./gateway-metrics.ts";
+import type { GatewayMetrics } from "../gateway-metrics.ts";
 
 /**
  * Counts and times every answer of the app, labelled with the route's pattern

@@ -1,7 +1,7 @@
 import { foldEvents, type EndingDecision, type JobView, type StoredEvent } from "@jobs/core";
 import { EventConflictError, handleCommand } from "@jobs/nats";
-import { ApiError } from "./errors.ts";
-import { EventNotStoredError, type JobStore } from "./ports.ts";
+import { ApiError } from "../http/errors.ts";
+import { EventNotStoredError, type JobStore } from "../ports.ts";
 
 /** Reads and decisions one request makes before it gives up on a job that keeps changing. */
 export const MAX_END_TRIES = 5;

@@ -2,7 +2,7 @@ import { decodeMetricsDelta, type JobNames } from "@jobs/core";
 import { jetstreamManager, type NatsConnection } from "@jobs/nats";
 import type { Logger } from "@jobs/service";
 import { cachedReading } from "./cached-reading.ts";
-import { GatewayMetrics } from "./gateway-metrics.ts";
+import { GatewayMetrics } from "../gateway-metrics.ts";
 
 export interface NatsMetricsOptions {
   nc: NatsConnection;

@@ -2,8 +2,8 @@ import type { JobTypeDescriptor } from "@jobs/core";
 import type { TSchema } from "typebox";
 import { Compile } from "typebox/compile";
 import type { Validator } from "typebox/compile";
-import type { ValidationIssue } from "./errors.ts";
-import { toValidationIssues } from "./validation-issues.ts";
+import type { ValidationIssue } from "../http/errors.ts";
+import { toValidationIssues } from "../http/validation-issues.ts";
 
 /**
  * Checks a job's params against the JSON Schema its runner announced. Compiling a

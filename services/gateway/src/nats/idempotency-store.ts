@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { decodeEvent, InvalidEventError, parseJson } from "@jobs/core";
 import { isWrongLastSequence, type KV } from "@jobs/nats";
-import { EventNotStoredError, type ClaimResult, type IdempotencyClaim, type IdempotencyStore } from "./ports.ts";
+import { EventNotStoredError, type ClaimResult, type IdempotencyClaim, type IdempotencyStore } from "../ports.ts";
 
 export interface NatsIdempotencyStoreOptions {
   /** The bucket from openIdempotencyBucket (its max_age is how long a key is remembered). */
