@@ -1,6 +1,5 @@
-import type { JobFinished, JobRequested, JobTypeDescriptor, JobView, StoredEvent } from "@jobs/core";
+import type { IndexEntry, JobFinished, JobRequested, JobStatus, JobTypeDescriptor, JobView, StoredEvent } from "@jobs/core";
 import type { JobState } from "@jobs/nats";
-import type { JobListPage, JobListQuery } from "./jobs/job-listing.ts";
 
 /**
  * The narrow interfaces the HTTP layer sees. NATS adapters implement them for the
@@ -115,5 +114,40 @@ export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "StoreUnavailableError";
+  }
+}
+
+/** Where a listing continues: entries before `before` on page `page` (all of them when absent), then older pages. */
+export interface ListPosition {
+  page: number;
+  before?: number;
+}
+
+export interface JobListQuery {
+  app: string;
+  status?: JobStatus;
+  type?: string;
+  limit: number;
+  /** Continue here (a decoded cursor); from the newest job when absent. */
+  from?: ListPosition;
+}
+
+export interface JobListPage {
+  items: JobView[];
+  /** Where the next page starts; null when nothing is left. */
+  next: ListPosition | null;
+}
+
+/** The listing index as the gateway reads it (IndexStore implements it). */
+export interface IndexReader {
+  head(app: string): Promise<{ page: number } | null>;
+  page(app: string, page: number): Promise<{ entries: readonly IndexEntry[] } | null>;
+}
+
+/** A position that is not in this application's listing (a forged cursor, or one from before the index was rebuilt). */
+export class InvalidCursorError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidCursorError";
   }
 }

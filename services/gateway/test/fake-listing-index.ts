@@ -1,5 +1,5 @@
 import { foldEvents, INDEX_PAGE_SIZE, indexEntryOf, type IndexEntry, type StoredEvent } from "@jobs/core";
-import type { IndexReader } from "../src/jobs/job-listing.ts";
+import type { IndexReader } from "../src/ports.ts";
 
 /**
  * The listing index a caught-up projector would have written for these events: per

@@ -12,13 +12,15 @@ import { requested } from "@jobs/core/testing";
 import { EventConflictError, lastEventSeq, type JobState } from "@jobs/nats";
 import { EventFeed, followJob } from "./fake-event-feed.ts";
 import { fakeListingIndex } from "./fake-listing-index.ts";
-import { listJobs, type JobListPage, type JobListQuery } from "../src/jobs/job-listing.ts";
+import { listJobs } from "../src/jobs/job-listing.ts";
 import {
   EventNotStoredError,
   type AppendResult,
   type ClaimResult,
   type IdempotencyClaim,
   type IdempotencyStore,
+  type JobListPage,
+  type JobListQuery,
   type JobStore,
   type JobTypes,
   type Readiness,

@@ -1,6 +1,6 @@
 import { INDEX_PAGE_SIZE, newJobId, type JobEvent } from "@jobs/core";
 import { describe, expect, it } from "vitest";
-import { encodeCursor } from "../src/http/list-cursor.ts";
+import { encodeCursor } from "../src/jobs/list-cursor.ts";
 import { StoreUnavailableError } from "../src/ports.ts";
 import { auth, OTHER_TOKEN, problemOf, testApp, type TestApp } from "./helper.ts";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { IndexEntry, JobStatus, JobView } from "@jobs/core";
-import { InvalidCursorError, listJobs, MAX_PAGES_PER_LIST, type IndexReader, type JobListQuery } from "../src/jobs/job-listing.ts";
+import { listJobs, MAX_PAGES_PER_LIST } from "../src/jobs/job-listing.ts";
+import { InvalidCursorError, type IndexReader, type JobListQuery } from "../src/ports.ts";
 
 /**
  * The listing walk against a hand-made index: what it trusts the index for (where to

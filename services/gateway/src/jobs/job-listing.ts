@@ -1,4 +1,5 @@
 import type { IndexEntry, JobStatus, JobView } from "@jobs/core";
+import { InvalidCursorError, type IndexReader, type JobListPage, type JobListQuery, type ListPosition } from "../ports.ts";
 
 /**
  * `GET /job`: an application's jobs, newest first, read from the listing index the
@@ -13,33 +14,6 @@ import type { IndexEntry, JobStatus, JobView } from "@jobs/core";
  * its view says).
  */
 
-/** Where a listing continues: entries before `before` on page `page` (all of them when absent), then older pages. */
-export interface ListPosition {
-  page: number;
-  before?: number;
-}
-
-export interface JobListQuery {
-  app: string;
-  status?: JobStatus;
-  type?: string;
-  limit: number;
-  /** Continue here (a decoded cursor); from the newest job when absent. */
-  from?: ListPosition;
-}
-
-export interface JobListPage {
-  items: JobView[];
-  /** Where the next page starts; null when nothing is left. */
-  next: ListPosition | null;
-}
-
-/** The listing index as the gateway reads it (IndexStore implements it). */
-export interface IndexReader {
-  head(app: string): Promise<{ page: number } | null>;
-  page(app: string, page: number): Promise<{ entries: readonly IndexEntry[] } | null>;
-}
-
 /**
  * Pages one request may read. With a filter that few jobs match, a request returns
  * what it found within this many pages, with a `next` to continue: every request's
@@ -47,13 +21,6 @@ export interface IndexReader {
  */
 export const MAX_PAGES_PER_LIST = 16;
 
-/** A position that is not in this application's listing (a forged cursor, or one from before the index was rebuilt). */
-export class InvalidCursorError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InvalidCursorError";
-  }
-}
 
 export async function listJobs(
   index: IndexReader,

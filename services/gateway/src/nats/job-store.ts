@@ -1,8 +1,8 @@
 import { foldEvents, InvalidEventError, isJobId, type JobFinished, type JobRequested, type JobView, type StoredEvent } from "@jobs/core";
 import { EventConflictError, type EventLog, type JobState, type ViewStore } from "@jobs/nats";
-import { InvalidCursorError, listJobs, type IndexReader, type JobListPage, type JobListQuery } from "../jobs/job-listing.ts";
+import { listJobs } from "../jobs/job-listing.ts";
 import { watchViewKey } from "./view-watch.ts";
-import { EventNotStoredError, StoreUnavailableError, type AppendResult, type JobStore } from "../ports.ts";
+import { EventNotStoredError, InvalidCursorError, StoreUnavailableError, type AppendResult, type IndexReader, type JobListPage, type JobListQuery, type JobStore } from "../ports.ts";
 
 export interface NatsJobStoreOptions {
   log: EventLog;

@@ -2,8 +2,9 @@ import { Job, JobStatus, toJob } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { ApiError, problemResponses } from "../http/errors.ts";
-import { InvalidCursorError, MAX_PAGES_PER_LIST } from "../jobs/job-listing.ts";
-import { decodeCursor, encodeCursor } from "../http/list-cursor.ts";
+import { MAX_PAGES_PER_LIST } from "../jobs/job-listing.ts";
+import { InvalidCursorError } from "../ports.ts";
+import { decodeCursor, encodeCursor } from "../jobs/list-cursor.ts";
 import type { JobStore } from "../ports.ts";
 
 export const DEFAULT_LIST_LIMIT = 50;

@@ -1,5 +1,5 @@
 import { parseJson } from "@jobs/core";
-import type { ListPosition } from "../jobs/job-listing.ts";
+import type { ListPosition } from "../ports.ts";
 
 /**
  * The `cursor` of `GET /job`: a listing position as base64url JSON. Opaque to clients
