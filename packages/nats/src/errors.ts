@@ -30,20 +30,19 @@ export function apiErrorCode(err: unknown): number | undefined {
   return undefined;
 }
 
+/** A check that an error is a JetStream API error with one of `codes`. */
+function withCode(...codes: number[]): (err: unknown) => boolean {
+  return (err) => codes.includes(apiErrorCode(err) ?? -1);
+}
+
 /**
  * A write's expectation failed: the subject's last sequence (a job's last event, a KV
  * key's revision) is not the one expected. For a KV create, the key already exists.
  */
-export function isWrongLastSequence(err: unknown): boolean {
-  const code = apiErrorCode(err);
-  return code === ApiCodes.StreamWrongLastSequence || code === ApiCodes.StreamWrongLastSequenceUnknown;
-}
+export const isWrongLastSequence = withCode(ApiCodes.StreamWrongLastSequence, ApiCodes.StreamWrongLastSequenceUnknown);
 
 /** The stream or the consumer asked for does not exist. */
-export function isNotFound(err: unknown): boolean {
-  const code = apiErrorCode(err);
-  return code === ApiCodes.StreamNotFound || code === ApiCodes.ConsumerNotFound;
-}
+export const isNotFound = withCode(ApiCodes.StreamNotFound, ApiCodes.ConsumerNotFound);
 
 /** The client refused to send it at all (a payload over the server's max_payload): no retry can help. */
 export function isRefusedByClient(err: unknown): boolean {
@@ -63,20 +62,16 @@ export function isTransient(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (e instanceof TimeoutError || e instanceof NoRespondersError) return true;
   }
-  const code = apiErrorCode(err);
-  return code === ApiCodes.TemporarilyUnavailable || code === ApiCodes.NoSuitablePeers;
+  return isLeaderlessOrAssembling(err);
 }
+
+const isLeaderlessOrAssembling = withCode(ApiCodes.TemporarilyUnavailable, ApiCodes.NoSuitablePeers);
 
 /** Another process created the same stream or bucket at the same moment. */
-export function isCreationRace(err: unknown): boolean {
-  const code = apiErrorCode(err);
-  return code === ApiCodes.SubjectsOverlap || code === ApiCodes.StreamNameInUse;
-}
+export const isCreationRace = withCode(ApiCodes.SubjectsOverlap, ApiCodes.StreamNameInUse);
 
 /** A server of one node was asked for more than one replica. */
-export function needsCluster(err: unknown): boolean {
-  return apiErrorCode(err) === ApiCodes.ReplicasNeedACluster;
-}
+export const needsCluster = withCode(ApiCodes.ReplicasNeedACluster);
 
 /** nats.js's API error, for tests and fakes that stand in for the server. */
 export function apiError(code: number, description: string, status = 400): JetStreamApiError {

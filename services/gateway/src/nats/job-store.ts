@@ -86,21 +86,20 @@ export class NatsJobStore implements JobStore {
 
   async readForUpdate(id: string): Promise<JobState> {
     if (!isJobId(id)) return { events: [], lastEventSeq: 0 };
-    // A read while disconnected would only wait for its timeout.
-    if (!this.opts.connected()) throw new StoreUnavailableError("not connected to NATS");
-    try {
-      return await this.opts.log.readForUpdate(id);
-    } catch (err) {
-      if (err instanceof InvalidEventError) throw err;
-      throw new StoreUnavailableError(`reading the events of job ${id} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-    }
+    return this.readEvents(id, () => this.opts.log.readForUpdate(id));
   }
 
   async history(id: string): Promise<StoredEvent[]> {
     if (!isJobId(id)) return [];
+    return this.readEvents(id, () => this.opts.log.read(id));
+  }
+
+  /** A read of the job's events, or StoreUnavailableError; a corrupt event is a bug to see, not an outage. */
+  private async readEvents<T>(id: string, read: () => Promise<T>): Promise<T> {
+    // A read while disconnected would only wait for its timeout.
     if (!this.opts.connected()) throw new StoreUnavailableError("not connected to NATS");
     try {
-      return await this.opts.log.read(id);
+      return await read();
     } catch (err) {
       if (err instanceof InvalidEventError) throw err;
       throw new StoreUnavailableError(`reading the events of job ${id} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
