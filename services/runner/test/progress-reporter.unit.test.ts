@@ -29,6 +29,25 @@ describe("ProgressReporter", () => {
     ]);
   });
 
+  it("sends at most one report per 200 ms when no interval is given", async () => {
+    const reporter = new ProgressReporter(send);
+    reporter.report(1);
+    await vi.advanceTimersByTimeAsync(0);
+    reporter.report(2);
+    await vi.advanceTimersByTimeAsync(199);
+    expect(sent).toEqual([{ percent: 1, n: 1 }]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent).toEqual([
+      { percent: 1, n: 1 },
+      { percent: 2, n: 2 },
+    ]);
+    // A report after a quiet spell longer than the interval goes out at once.
+    await vi.advanceTimersByTimeAsync(500);
+    reporter.report(3);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent.at(-1)).toEqual({ percent: 3, n: 3 });
+  });
+
   it("never lowers the percent, but still passes a new message", async () => {
     const reporter = new ProgressReporter(send, 200);
     reporter.report(50);
