@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { describe, expect, it } from "vitest";
-import { sleep as wait } from "@jobs/service";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { fibonacci as fibonacciValue } from "../src/compute/fibonacci.ts";
 import { isqrt, pi as piValue } from "../src/compute/pi-digits.ts";
 import { NonRetryableError, type JobType } from "../src/job-type.ts";
@@ -14,6 +13,31 @@ import { checkParams } from "../src/params-check.ts";
 import { testContext } from "./fixtures/job-context.ts";
 
 const run = async (type: JobType, params: unknown, signal?: AbortSignal) => type.run(params as never, testContext({ signal }).ctx);
+
+/** A promise whose outcome the test can look at without awaiting it. */
+function settled<T>(promise: Promise<T>) {
+  let outcome: { value: T } | { error: unknown } | undefined;
+  promise.then(
+    (value) => (outcome = { value }),
+    (error: unknown) => (outcome = { error }),
+  );
+  return {
+    settled: () => outcome !== undefined,
+    value: (): T => {
+      if (outcome === undefined) throw new Error("not settled yet");
+      if ("error" in outcome) throw outcome.error;
+      return outcome.value;
+    },
+  };
+}
+/**
+ * Fake timers for this test, node:timers/promises included (sleep and countdown wait with
+ * its setTimeout): the test moves the clock instead of waiting for it.
+ */
+const useFakeClock = () => vi.useFakeTimers({ fakeNodeBuiltins: true });
+afterEach(() => void vi.useRealTimers());
+/** Runs every promise callback queued so far; no timer is due, so none fires. */
+const flushMicrotasks = () => vi.advanceTimersByTimeAsync(0);
 
 /** π by Machin's formula (16·atan(1/5) − 4·atan(1/239)) in fixed point: slow, simple, independent of the Chudnovsky code. */
 function machinPi(digits: number): string {
@@ -125,38 +149,65 @@ describe("sum", () => {
 });
 
 describe("sleep", () => {
-  it("returns at once for ms 0", async () => {
-    const start = performance.now();
-    expect(await run(sleep, { ms: 0 })).toEqual({ ms: 0 });
-    expect(performance.now() - start).toBeLessThan(20);
+  it("returns at once for ms 0, without a timer", async () => {
+    useFakeClock();
+    const done = settled(run(sleep, { ms: 0 }));
+    await flushMicrotasks();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(done.value()).toEqual({ ms: 0 });
   });
 
   it("waits the given time", async () => {
-    const start = performance.now();
-    expect(await run(sleep, { ms: 100 })).toEqual({ ms: 100 });
-    expect(performance.now() - start).toBeGreaterThanOrEqual(95);
+    useFakeClock();
+    const done = settled(run(sleep, { ms: 100 }));
+    await vi.advanceTimersByTimeAsync(99);
+    expect(done.settled()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(done.value()).toEqual({ ms: 100 });
   });
 
   it("stops when aborted", async () => {
-    const start = performance.now();
-    await expect(run(sleep, { ms: 60_000 }, AbortSignal.timeout(50))).rejects.toMatchObject({ name: "AbortError" });
-    expect(performance.now() - start).toBeLessThan(1_000);
+    const controller = new AbortController();
+    const running = run(sleep, { ms: 3_600_000 }, controller.signal);
+    const reason = new Error("timed out");
+    controller.abort(reason);
+    await expect(running).rejects.toMatchObject({ name: "AbortError", cause: reason });
   });
 });
 
 describe("countdown", () => {
   it("reports progress every second and returns the seconds", async () => {
+    useFakeClock();
     const { ctx, progress } = testContext();
     const start = Date.now();
-    expect(await countdown.run({ seconds: 2 }, ctx)).toEqual({ seconds: 2 });
-    expect(progress.map(({ percent, message }) => ({ percent, message }))).toEqual([
-      { percent: 0, message: "2 s left" },
-      { percent: 50, message: "1 s left" },
-      { percent: 100, message: "0 s left" },
-    ]);
-    expect(progress[1]!.at - start).toBeGreaterThanOrEqual(990);
-    expect(progress[2]!.at - start).toBeGreaterThanOrEqual(1990);
-    expect(progress[2]!.at - start).toBeLessThan(2500);
+    const done = settled(Promise.resolve(countdown.run({ seconds: 2 }, ctx)));
+    const reported = () => progress.map(({ percent, message, at }) => ({ percent, message, after: at - start }));
+    await flushMicrotasks();
+    expect(reported()).toEqual([{ percent: 0, message: "2 s left", after: 0 }]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(progress).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(reported().at(-1)).toEqual({ percent: 50, message: "1 s left", after: 1_000 });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(reported().at(-1)).toEqual({ percent: 100, message: "0 s left", after: 2_000 });
+    expect(done.value()).toEqual({ seconds: 2 });
+  });
+
+  it("aims each tick at its whole second, so a late tick does not make the next one late", async () => {
+    useFakeClock();
+    const controller = new AbortController();
+    const { ctx, progress } = testContext({ signal: controller.signal });
+    const start = Date.now();
+    const running = Promise.resolve(countdown.run({ seconds: 3 }, ctx)).catch(() => undefined);
+    vi.setSystemTime(start + 300); // the wall clock moves on while the timer waits: the first tick comes 300 ms late
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(progress.map((p) => p.at - start)).toEqual([0, 1_300]);
+    await vi.advanceTimersByTimeAsync(699);
+    expect(progress).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1); // at 2 s, not at 1.3 s + 1 s
+    expect(progress.map((p) => p.at - start)).toEqual([0, 1_300, 2_000]);
+    controller.abort();
+    await running;
   });
 
   it("stops when aborted", async () => {
@@ -176,15 +227,12 @@ describe("external", () => {
   });
 
   it("waits until its signal aborts, then rejects with the abort reason", async () => {
+    useFakeClock();
     const controller = new AbortController();
-    let settled = false;
     const waiting = run(external, { order: 1 }, controller.signal);
-    void waiting.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    await wait(50);
-    expect(settled).toBe(false);
+    const done = settled(waiting);
+    await vi.advanceTimersByTimeAsync(3_600_000); // no timer ends it: an hour passes and it still waits
+    expect(done.settled()).toBe(false);
     const reason = new Error("completed elsewhere");
     controller.abort(reason);
     await expect(waiting).rejects.toBe(reason);
