@@ -1,54 +1,55 @@
-import { evolve, foldEvents, type JobView, type StoredEvent } from "@jobs/core";
+import type { JobView } from "@jobs/core";
 
 /**
- * The fake store's change feed: every stored event goes to the open listeners, so a
- * fake watch sees a job change the moment a test appends an event (no polling).
+ * The fake projector's change feed: each time it catches up, the open watches hear of it
+ * (no polling), as the KV watches of the real views hear of a write.
  * `size` counts open watches: a test asserts it is back to 0 once a client has gone.
  */
 export class EventFeed {
-  private readonly listeners = new Set<(stored: StoredEvent) => void>();
+  private readonly listeners = new Set<() => void>();
 
   get size(): number {
     return this.listeners.size;
   }
 
-  publish(stored: StoredEvent): void {
-    for (const listener of this.listeners) listener(stored);
+  publish(): void {
+    for (const listener of this.listeners) listener();
   }
 
-  subscribe(listener: (stored: StoredEvent) => void): () => void {
+  subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 }
 
 /**
- * JobStore.watch on the fake: the job's view now (if it exists), then the view after each
- * later event of the job that changes it, until `signal` aborts. It subscribes before it
- * folds, so nothing stored in between is missed (the fold ignores what it already has).
+ * JobStore.watch on the fake, as a change feed delivers: the view now (if the projector
+ * has one), then, whenever the projector has moved on, the latest view at that moment,
+ * until `signal` aborts. Changes that pile up while the watcher is busy come out as one
+ * view (the last), so intermediate views may be skipped, as the port allows.
  */
-export async function* followJob(feed: EventFeed, eventsOf: () => StoredEvent[], jobId: string, signal: AbortSignal): AsyncGenerator<JobView> {
-  const pending: StoredEvent[] = [];
+export async function* followView(feed: EventFeed, viewNow: () => JobView | null, signal: AbortSignal): AsyncGenerator<JobView> {
+  let changed = true;
   let wake: (() => void) | undefined;
-  const unsubscribe = feed.subscribe((stored) => {
-    if (stored.event.jobId !== jobId) return;
-    pending.push(stored);
+  const unsubscribe = feed.subscribe(() => {
+    changed = true;
     wake?.();
   });
   const onAbort = () => wake?.();
   signal.addEventListener("abort", onAbort);
   try {
-    let view = foldEvents(eventsOf());
-    if (view !== null) yield view;
+    let last = 0;
     while (!signal.aborted) {
-      const stored = pending.shift();
-      if (stored === undefined) {
+      if (!changed) {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
         continue;
       }
-      const next = evolve(view, stored);
-      if (next !== null && next !== view) yield (view = next);
+      changed = false;
+      const view = viewNow();
+      if (view === null || view.seq <= last) continue;
+      last = view.seq;
+      yield view;
     }
   } finally {
     unsubscribe();

@@ -122,7 +122,7 @@ describe("HTTP method semantics (RFC 9110)", () => {
     }
     const { app, jobs, readiness } = await testApp();
     readiness.ready = false;
-    jobs.failAppends = true;
+    jobs.failAppends = "dropped";
     jobs.get = async () => {
       throw new StoreUnavailableError("down");
     };

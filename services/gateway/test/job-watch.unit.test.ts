@@ -17,7 +17,7 @@ async function listening(app: App): Promise<string> {
 }
 
 describe("GET /job/:id/watch", () => {
-  it("sends the view now, then each change, then closes after the final status", async () => {
+  it("sends the view now, then each change it hears of, then closes after the final status", async () => {
     const { app, jobs } = await testApp();
     const base = await listening(app);
     const view = await jobs.seedJob("alpha", newJobId());
@@ -29,10 +29,12 @@ describe("GET /job/:id/watch", () => {
     await eventually(() => expect(jobsOf(sse.messages)).toHaveLength(1));
     await eventually(() => expect(jobs.watchers).toBe(1));
 
+    // One change at a time, each heard before the next: a watch that delivers only the latest view delivers each.
     const seqs = [view.seq];
     seqs.push(await jobs.seedEvent(started(view.id)));
     await eventually(() => expect(jobsOf(sse.messages)).toHaveLength(2));
     seqs.push(await jobs.seedEvent(progress(view.id, 40)));
+    await eventually(() => expect(jobsOf(sse.messages)).toHaveLength(3));
     seqs.push(await jobs.seedEvent(finished(view.id)));
     await sse.ended;
 
@@ -45,6 +47,40 @@ describe("GET /job/:id/watch", () => {
     const got = await app.inject({ method: "GET", url: `/job/${view.id}`, headers: auth() });
     expect(seen[3]).toEqual(got.json());
     expect(jobs.watchers).toBe(0);
+  });
+
+  it("when changes come faster than the watch delivers them, sends newer views only, ending with the final one", async () => {
+    const { app, jobs } = await testApp();
+    const base = await listening(app);
+    const view = await jobs.seedJob("alpha", newJobId());
+    const sse = await openSse(`${base}/job/${view.id}/watch`, auth());
+    await eventually(() => expect(jobs.watchers).toBe(1));
+    const seqs = [view.seq];
+    for (const event of [started(view.id), progress(view.id, 40), progress(view.id, 80), finished(view.id)]) seqs.push(await jobs.seedEvent(event));
+    await sse.ended;
+
+    const sent = sse.messages.map((m) => Number(m.id));
+    expect(sent[0]).toBe(view.seq);
+    expect(sent.at(-1)).toBe(seqs.at(-1));
+    expect(sent.every((seq, i) => seqs.includes(seq) && (i === 0 || seq > sent[i - 1]!))).toBe(true);
+    expect(jobsOf(sse.messages).at(-1)!.status).toBe("succeeded");
+  });
+
+  it("starts from the view the store answers, even one its projector has not updated yet, and follows the watch to the end", async () => {
+    const { app, jobs } = await testApp();
+    const base = await listening(app);
+    const view = await jobs.seedJob("alpha", newJobId());
+    jobs.pauseProjector();
+    await jobs.seedEvent(started(view.id));
+    const sse = await openSse(`${base}/job/${view.id}/watch`, auth());
+    await eventually(() => expect(jobsOf(sse.messages)).toHaveLength(1));
+    expect(jobsOf(sse.messages)[0]!.status).toBe("queued");
+
+    const last = await jobs.seedEvent(finished(view.id));
+    jobs.resumeProjector();
+    await sse.ended;
+    expect(sse.messages.map((m) => m.id)).toEqual([String(view.seq), String(last)]);
+    expect(jobsOf(sse.messages)[1]!.status).toBe("succeeded");
   });
 
   it("sends a job that has already ended once, then closes", async () => {

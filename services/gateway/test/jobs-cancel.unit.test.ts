@@ -88,15 +88,24 @@ describe("POST /job/:id/cancel", () => {
     expect(jobs.later).toEqual([]);
   });
 
-  it("answers 503 with Retry-After when the event log does not confirm, or cannot be read", async () => {
+  // An ending the store cannot confirm may have been stored or not: the answer says so and is the same 503.
+  it.each([
+    ["was not stored", "dropped", []],
+    ["was stored all the same", "stored", ["JobFinished"]],
+  ] as const)("answers 503 with Retry-After when the event log does not confirm (the cancel %s)", async (_, fate, later) => {
     const { app, jobs } = await testApp();
     const id = await seed(jobs);
-    jobs.failAppends = true;
+    jobs.failAppends = fate;
     const unconfirmed = await app.inject(cancel(id));
     expect(unconfirmed.statusCode).toBe(503);
     expect(unconfirmed.headers["retry-after"]).toBe("2");
     expect(problemOf(unconfirmed)).toMatchObject({ type: "/problems/change-not-stored", detail: expect.stringContaining("GET the job") });
+    expect(jobs.later.map((e) => e.type)).toEqual(later);
+  });
 
+  it("answers 503 with Retry-After when the event log cannot be read, storing nothing", async () => {
+    const { app, jobs } = await testApp();
+    const id = await seed(jobs);
     jobs.readForUpdate = async () => {
       throw new StoreUnavailableError("timeout talking to NATS");
     };

@@ -27,7 +27,7 @@ describe("POST /job with an Idempotency-Key", () => {
   it("answers the job as it is now, not as it was", async () => {
     const { app, jobs } = await testApp();
     const id = (await app.inject(post("k-now"))).json().id;
-    jobs.events.push({ seq: 99, event: { type: "JobStarted", jobId: id, time: new Date().toISOString(), data: { attempt: 1, runner: "r1" } } });
+    await jobs.seedEvent({ type: "JobStarted", jobId: id, time: new Date().toISOString(), data: { attempt: 1, runner: "r1" } });
     const again = await app.inject(post("k-now"));
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ id, status: "running", attempts: 1 });
@@ -101,23 +101,40 @@ describe("POST /job with an Idempotency-Key", () => {
 
   it("503 when the key cannot be claimed, creating nothing", async () => {
     const { app, jobs, idempotency } = await testApp();
-    idempotency.failClaims = true;
+    idempotency.failClaims = "dropped";
     const res = await app.inject(post("k-down"));
     expect(res.statusCode).toBe(503);
     expect(res.headers["retry-after"]).toBe("2");
     expect(jobs.appended).toEqual([]);
   });
 
-  it("after a 503 on append, a retry with the key stores the first request's job: 202, then 200", async () => {
+  it("after a 503 on a claim that was in fact made, a retry with the key creates that claim's job: 202", async () => {
     const { app, jobs, idempotency } = await testApp();
-    jobs.failAppends = true;
+    idempotency.failClaims = "stored";
+    expect((await app.inject(post("k-half"))).statusCode).toBe(503);
+    expect(jobs.appended).toEqual([]);
+    const claimed = idempotency.claims.get(FakeIdempotencyStore.keyOf("alpha", "k-half"))!.request;
+    idempotency.failClaims = false;
+
+    const retry = await app.inject(post("k-half"));
+    expect(retry.statusCode).toBe(202);
+    expect(retry.json()).toMatchObject({ id: claimed.jobId, createdAt: claimed.time });
+    expect(jobs.appended).toEqual([claimed]);
+  });
+
+  // The store may have stored an append it could not confirm: the retry finds that job (200) or stores it (202).
+  it.each([
+    ["was not stored", "dropped", 202],
+    ["was stored all the same", "stored", 200],
+  ] as const)("after a 503 on an append that %s, a retry with the key answers the first request's job, stored once", async (_, fate, status) => {
+    const { app, jobs, idempotency } = await testApp();
+    jobs.failAppends = fate;
     expect((await app.inject(post("k-retry"))).statusCode).toBe(503);
     const claimed = idempotency.claims.get(FakeIdempotencyStore.keyOf("alpha", "k-retry"))!.request;
     jobs.failAppends = false;
 
-    // The 503 said nothing was created; the retry is the request that creates the job, so it is the one 202.
     const retry = await app.inject(post("k-retry"));
-    expect(retry.statusCode).toBe(202);
+    expect(retry.statusCode).toBe(status);
     expect(retry.json()).toMatchObject({ id: claimed.jobId, createdAt: claimed.time });
     expect(jobs.appended).toEqual([claimed]);
     expect(jobs.msgIds).toEqual([`${claimed.jobId}:requested`]);

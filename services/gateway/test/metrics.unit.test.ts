@@ -63,9 +63,9 @@ describe("GET /metrics", () => {
     expect(sampleValue(text, "jobs_requested_total", { type: "nope" })).toBeUndefined();
   });
 
-  it("does not count jobs whose event was not stored", async () => {
+  it.each(["dropped", "stored"] as const)("does not count jobs whose event the store did not confirm (%s)", async (fate) => {
     const { app, jobs } = await testApp();
-    jobs.failAppends = true;
+    jobs.failAppends = fate;
     expect((await app.inject(post("/job", { type: "sum", params: { a: 1, b: 2 } }))).statusCode).toBe(503);
     expect((await app.inject(post("/job/batch", { jobs: [{ type: "sum", params: { a: 1, b: 2 } }] }))).json().items[0].status).toBe(503);
     expect(sampleValue(await scrape(app), "jobs_requested_total", { type: "sum" })).toBeUndefined();

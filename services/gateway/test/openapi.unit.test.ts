@@ -143,7 +143,7 @@ describe("OpenAPI document", () => {
       { method: "GET", url: "/metrics" },
     ] as const;
     for (const r of requests) await app.inject(r);
-    jobs.failAppends = true;
+    jobs.failAppends = "dropped";
     jobs.get = async () => {
       throw new StoreUnavailableError("down");
     };
