@@ -30,6 +30,10 @@ interface StackOnNats {
   runner(id: string): ServiceProcess;
   /** Starts another runner named `id`. */
   startRunner(id: string, env?: Record<string, string>): ServiceProcess;
+  /** Starts another runner named `id` (logging at info) and waits until it says it pulls jobs. */
+  startRunnerReady(id: string, env?: Record<string, string>): Promise<ServiceProcess>;
+  /** The ids of the runners running now. */
+  liveRunners(): string[];
   /** The live process of a service (the latest one started and not exited). */
   live(name: "gateway" | "projector"): ServiceProcess;
   /** Processes that exited while the test did not stop them: [] while all is well. */
@@ -114,6 +118,13 @@ async function stackOn(nats: { url: string; dispose(): Promise<void> }, opts: Fa
       runners.set(id, p);
       return p;
     },
+    async startRunnerReady(id, env = {}) {
+      const p = s.start("runner", { RUNNER_ID: id, LOG_LEVEL: "info", ...env });
+      runners.set(id, p);
+      await eventually(() => expect(p.output(), `runner ${id} did not start`).toContain('"msg":"runner started"'), { timeoutMs: 30_000, intervalMs: 100 });
+      return p;
+    },
+    liveRunners: () => [...runners].filter(([, p]) => running(p)).map(([id]) => id),
     live(name) {
       const p = s.services.filter((x) => x.name === name && running(x)).at(-1);
       if (!p) throw new Error(`no live ${name}:\n${s.logs()}`);
