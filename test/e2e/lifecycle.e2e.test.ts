@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { jobNames } from "@jobs/core";
 import { startNatsServer, testPrefix, type NatsServerHandle } from "../support/nats-server.ts";
 import { startStack, type Stack } from "../support/services.ts";
 import { apiClient } from "../support/http.ts";
 import { eventually } from "../support/eventually.ts";
+import { allJobHistories } from "../support/job-history.ts";
 import { sampleValue } from "../../services/gateway/test/metrics-text.ts";
 
 /**
@@ -16,12 +17,17 @@ import { sampleValue } from "../../services/gateway/test/metrics-text.ts";
 let nats: NatsServerHandle;
 let stack: Stack;
 let api: ReturnType<typeof apiClient>;
+let nc: NatsConnection;
 const prefix = testPrefix("e2e");
+const names = jobNames(prefix);
+/** Every job that got a 202 in this file: the stream must hold exactly these. */
+const accepted = new Set<string>();
 
 beforeAll(async () => {
   nats = await startNatsServer();
   stack = await startStack({ natsUrl: nats.url, prefix });
   api = apiClient(stack.baseUrl, stack.token);
+  nc = await connect({ servers: nats.url });
   // The gateway learns the types from the runner's registry; wait until it has them.
   await eventually(async () => {
     const res = await api.get("/job-types");
@@ -30,6 +36,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await nc?.close();
   await stack?.stop();
   await nats?.dispose();
 });
@@ -37,6 +44,7 @@ afterAll(async () => {
 async function runToEnd(type: string, params: unknown, meta: Record<string, unknown> = {}) {
   const created = await api.post("/job", { type, params, meta });
   expect(created.status, JSON.stringify(created.body)).toBe(202);
+  accepted.add(created.body.id);
   expect(created.headers.get("location")).toBe(`/job/${created.body.id}`);
   // Read-your-writes: the job is there at once, whatever the projector's lag.
   const first = await api.get(`/job/${created.body.id}`);
@@ -85,6 +93,7 @@ describe("a job of every built-in type runs to its exact result", () => {
   it("countdown: reports progress while it runs, then its result", async () => {
     const created = await api.post("/job", { type: "countdown", params: { seconds: 3 } });
     expect(created.status).toBe(202);
+    accepted.add(created.body.id);
     const running = await eventually(async () => {
       const res = await api.get(`/job/${created.body.id}`);
       expect(res.body.status).toBe("running");
@@ -113,20 +122,14 @@ describe("the job's record", () => {
 
   it("keeps every event in the stream, in order", async () => {
     const job = await runToEnd("countdown", { seconds: 1 });
-    const nc = await connect({ servers: nats.url });
-    try {
-      const jsm = await jetstreamManager(nc);
-      const names = jobNames(prefix);
-      const info = await jsm.streams.info(names.stream);
-      expect(info.config.deny_delete).toBe(true);
-      expect(info.config.deny_purge).toBe(true);
-      const request = await jsm.streams.getMessage(names.stream, { last_by_subj: names.requestSubject(job.id) });
-      expect(request?.json<{ type: string }>().type).toBe("JobRequested");
-      const last = await jsm.streams.getMessage(names.stream, { last_by_subj: names.eventSubject(job.id) });
-      expect(last?.json<{ type: string; data: { outcome: string } }>()).toMatchObject({ type: "JobFinished", data: { outcome: "succeeded" } });
-    } finally {
-      await nc.close();
-    }
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(names.stream);
+    expect(info.config.deny_delete).toBe(true);
+    expect(info.config.deny_purge).toBe(true);
+    const request = await jsm.streams.getMessage(names.stream, { last_by_subj: names.requestSubject(job.id) });
+    expect(request?.json<{ type: string }>().type).toBe("JobRequested");
+    const last = await jsm.streams.getMessage(names.stream, { last_by_subj: names.eventSubject(job.id) });
+    expect(last?.json<{ type: string; data: { outcome: string } }>()).toMatchObject({ type: "JobFinished", data: { outcome: "succeeded" } });
   });
 
   it("rejects a bad request with a problem and stores nothing", async () => {
@@ -138,5 +141,15 @@ describe("the job's record", () => {
     expect(unknown.status).toBe(400);
     expect(unknown.body.detail).toContain("fibonacci");
     expect((await fetch(`${stack.baseUrl}/job/${"0".repeat(26)}`)).status).toBe(401);
+    const unauthenticated = await fetch(`${stack.baseUrl}/job`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "sum", params: { a: 1, b: 2 } }) });
+    expect(unauthenticated.status).toBe(401);
+    // A good request after them, stored (its 202): the stream holds it and every other
+    // job this file was answered 202 for, and nothing of the refused ones.
+    const marker = await api.post("/job", { type: "sum", params: { a: 40, b: 2 } });
+    expect(marker.status).toBe(202);
+    accepted.add(marker.body.id);
+    const stored = [...(await allJobHistories(nc, names)).values()].map((h) => h[0]!.event);
+    expect(stored.filter((e) => e.type !== "JobRequested"), "a job's first event is its request").toEqual([]);
+    expect(new Set(stored.map((e) => e.jobId))).toEqual(accepted);
   });
 });
