@@ -74,6 +74,16 @@ function expectTimesInOrder(job: { createdAt: string; startedAt: string; finishe
   expect(finished).toBeLessThanOrEqual(updated!);
 }
 
+const liveRunners = () => stack.services.filter((s) => s.name === "runner" && s.child.exitCode === null && s.child.signalCode === null);
+
+/** Two runners pulling, whatever an earlier test left (the exit test leaves one). */
+async function twoLiveRunners(): Promise<void> {
+  while (liveRunners().length < 2) {
+    const runner = stack.start("runner", { LOG_LEVEL: "info" });
+    await eventually(() => expect(runner.output(), "a new runner did not start").toContain('"msg":"runner started"'), { timeoutMs: 30_000, intervalMs: 100 });
+  }
+}
+
 describe("flaky jobs: every failed attempt is retried and recorded", () => {
   it("throw: fails attempts 1 and 2, succeeds on attempt 3", async () => {
     const id = await requestFlaky({ failAttempts: 2, mode: "throw" }, { maxAttempts: 3 });
@@ -144,9 +154,9 @@ describe("flaky jobs: every failed attempt is retried and recorded", () => {
     expect(hungForMs).toBeGreaterThanOrEqual(900); // timers may fire a little early against the event clock, not much
   });
 
-  // Last: it leaves the stack with one runner.
   it("exit: the runner process running it exits; the other runner runs it after the ack wait", async () => {
-    const runners = stack.services.filter((s) => s.name === "runner");
+    await twoLiveRunners();
+    const runners = liveRunners();
     const id = await requestFlaky({ failAttempts: 1, mode: "exit" }, { maxAttempts: 3 });
 
     const exited = await eventually(() => {
