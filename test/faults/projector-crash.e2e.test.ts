@@ -2,13 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { eventually } from "../support/eventually.ts";
 import { startFaultStack, type FaultStack } from "../support/fault-stack.ts";
+import { expectOneEndingEach, historiesOf } from "../support/job-history.ts";
 import { acceptedIds, postJobs, waitForFinal } from "../support/job-traffic.ts";
 import { expectViewsMatchRebuild, rebuildAfterCatchUp } from "../support/view-check.ts";
 
 /**
  * The projector dies (SIGKILL) in the middle of a burst, holding events it had not
  * acked; a new one takes over. Every job's view ends final, and the views equal a
- * rebuild from the stream. (The events the dead projector held come back after the
+ * rebuild from the stream. The runners never notice: each job ends exactly once, and
+ * no attempt lacks an outcome (no fault touched a runner). (The events the dead projector held come back after the
  * projector consumer's ack wait, 10 s: that bounds how long a view can lag.)
  */
 const JOBS = 300;
@@ -64,6 +66,7 @@ describe("a projector crash mid-burst", () => {
       expect(jobs.get(id), id).toMatchObject({ status: "succeeded", result: body.type === "sum" ? { value: i + 1 } : { ms: i % 20 } });
     });
 
+    expectOneEndingEach(await historiesOf(f.nc, f.names, ids));
     const summary = await rebuildAfterCatchUp(f.nc, f.names, f.logs);
     expectViewsMatchRebuild(summary);
     expect(summary.jobs).toBe(JOBS);
