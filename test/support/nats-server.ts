@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { sleep } from "@jobs/service";
-import { freePort } from "../../scripts/lib/free-port.ts";
+import { freePort, isAddressInUse } from "../../scripts/lib/free-port.ts";
 import { ensureTool, NATS_SERVER } from "../../scripts/lib/nats-tools.ts";
+import { guardChild, guardFolder, installChildGuard, OWNER_FILE, releaseFolder } from "./child-guard.ts";
 
 /**
  * Starts real nats-servers for tests and the benchmark: the pinned release, free ports, a
@@ -23,7 +24,10 @@ export interface NatsServerHandle {
   pid(): number | undefined;
   /** SIGTERM (or SIGKILL) the server and wait for it to exit; the store stays. */
   stop(signal?: NodeJS.Signals): Promise<void>;
-  /** Start it again on the same port and store. */
+  /**
+   * Start it again on the same port and store. Rejects with PortTakenError when another
+   * process took the port while the server was down (its clients know only that port).
+   */
   restart(): Promise<void>;
   /** Stop and delete the store. */
   dispose(): Promise<void>;
@@ -36,9 +40,27 @@ export interface NatsServerOptions {
 
 export { freePort };
 
-/** Every server child of this process, killed however the process ends. */
-const running = new Set<ChildProcess>();
-process.once("exit", () => running.forEach((c) => c.kill("SIGKILL")));
+installChildGuard(); // before the first spawn: every child carries its owner's pid
+
+/** The server could not listen: another process holds its port (client or cluster route). */
+export class PortTakenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PortTakenError";
+  }
+}
+
+let clusters = 0;
+
+/** How often a first start moves to other ports when the ones it was given are taken meanwhile. */
+const START_TRIES = 5;
+
+/** A store folder of the test process's own: guarded (removed on any exit) and marked with its owner for the sweep. */
+function storeFolder(): string {
+  const dir = guardFolder(mkdtempSync(join(tmpdir(), "jobs-nats-")));
+  writeFileSync(join(dir, OWNER_FILE), String(process.pid));
+  return dir;
+}
 
 interface ServerSpec {
   name: string;
@@ -70,27 +92,43 @@ function serverHandle(spec: ServerSpec, bin: string): NatsServerHandle & { launc
   let child: ChildProcess | null = null;
   let output = "";
 
-  const launch = async (waitForJetStream: boolean) => {
+  /** Starts the server and waits until it answers; `again` for a restart on the port it had. */
+  const launch = async (waitForJetStream: boolean, again = false) => {
     output = "";
-    const c = spawn(bin, ["-c", confFile], { stdio: ["ignore", "pipe", "pipe"] });
+    const c = guardChild(spawn(bin, ["-c", confFile], { stdio: ["ignore", "pipe", "pipe"] }));
     child = c;
-    running.add(c);
-    c.once("exit", () => running.delete(c));
+    const closed = new Promise<void>((r) => c.once("close", () => r()));
     c.stdout?.on("data", (d) => (output += d));
     c.stderr?.on("data", (d) => (output += d));
+    const ports = spec.cluster ? `${spec.port} (or its cluster port ${spec.cluster.port})` : String(spec.port);
+    const taken = async (detail: string) => {
+      await stop("SIGKILL");
+      const why = again ? `cannot restart: port ${ports} was taken by another process while it was down` : `cannot listen: port ${ports} is taken by another process`;
+      return new PortTakenError(`nats-server ${spec.name} ${why} (${detail})${output ? `:\n${output}` : ""}`);
+    };
+    // A generous deadline that only keeps a server that never comes up from hanging the test.
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      if (c.exitCode !== null) throw new Error(`nats-server ${spec.name} exited (${c.exitCode}):\n${output}`);
+      if (c.exitCode !== null) {
+        await closed; // all of its output
+        if (isAddressInUse(output)) throw await taken("address already in use");
+        throw new Error(`nats-server ${spec.name} exited (${c.exitCode}):\n${output}`);
+      }
       try {
         const nc = await connect({ servers: `127.0.0.1:${spec.port}`, reconnect: false, timeout: 500 });
         try {
+          // Another process's server on our port (ours could not listen) is not ours.
+          if (nc.info?.server_name !== spec.name || nc.info?.cluster !== spec.cluster?.name) {
+            throw await taken(`another NATS server answers there: ${nc.info?.server_name}${nc.info?.cluster ? ` of cluster ${nc.info.cluster}` : ""}`);
+          }
           // A connection alone is not enough: JetStream must answer too.
           if (waitForJetStream) await nc.request("$JS.API.INFO", undefined, { timeout: 1000 });
           return;
         } finally {
           await nc.close();
         }
-      } catch {
+      } catch (err) {
+        if (err instanceof PortTakenError) throw err;
         await sleep(50);
       }
     }
@@ -113,20 +151,42 @@ function serverHandle(spec: ServerSpec, bin: string): NatsServerHandle & { launc
     pid: () => (child && child.exitCode === null ? child.pid : undefined),
     stop,
     launch,
-    restart: () => launch(spec.waitForJetStream),
+    restart: () => launch(spec.waitForJetStream, true),
     async dispose() {
       await stop("SIGKILL");
       rmSync(spec.storeDir, { recursive: true, force: true });
+      releaseFolder(spec.storeDir);
     },
   };
 }
 
+/**
+ * Tries `start` on fresh ports until no port it was given is taken (a free port is only
+ * free a moment ago: another test file may take it before the server listens).
+ */
+async function onFreshPorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || tries === START_TRIES) throw err;
+    }
+  }
+}
+
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
-  const port = await freePort();
-  const storeDir = mkdtempSync(join(tmpdir(), "jobs-nats-"));
-  const handle = serverHandle({ name: `jobs-test-${port}`, port, storeDir, syncInterval: opts.syncInterval ?? "always", waitForJetStream: true }, ensureTool(NATS_SERVER));
-  await handle.launch(true);
-  return handle;
+  const bin = ensureTool(NATS_SERVER);
+  return onFreshPorts(async () => {
+    const port = await freePort();
+    const handle = serverHandle({ name: `jobs-test-${process.pid}-${port}`, port, storeDir: storeFolder(), syncInterval: opts.syncInterval ?? "always", waitForJetStream: true }, bin);
+    try {
+      await handle.launch(true);
+    } catch (err) {
+      await handle.dispose();
+      throw err;
+    }
+    return handle;
+  });
 }
 
 export interface NatsClusterHandle {
@@ -144,37 +204,41 @@ export interface NatsClusterHandle {
 export async function startNatsCluster(opts: NatsServerOptions & { size?: number } = {}): Promise<NatsClusterHandle> {
   const size = opts.size ?? 3;
   const bin = ensureTool(NATS_SERVER);
-  const clusterName = `jobs-test-${Date.now().toString(36)}`;
-  const clientPorts: number[] = [];
-  const routePorts: number[] = [];
-  for (let i = 0; i < size; i++) {
-    clientPorts.push(await freePort());
-    routePorts.push(await freePort());
-  }
-  const nodes = clientPorts.map((port, i) =>
-    serverHandle(
-      {
-        name: `n${i + 1}`,
-        port,
-        storeDir: mkdtempSync(join(tmpdir(), "jobs-nats-")),
-        syncInterval: opts.syncInterval ?? "always",
-        cluster: { name: clusterName, port: routePorts[i]!, routes: routePorts.filter((_, j) => j !== i) },
-        // A restarted node alone (the others down) has no meta leader: answering clients is enough.
-        waitForJetStream: false,
-      },
-      bin,
-    ),
-  );
-  // All at once: JetStream in a cluster waits for a meta leader, which needs a majority.
-  await Promise.all(nodes.map((n) => n.launch(false)));
-  await Promise.all(nodes.map((n) => waitForJetStream(n.url)));
-  return {
-    url: nodes.map((n) => n.url).join(","),
-    nodes,
-    async dispose() {
+  return onFreshPorts(async () => {
+    const clusterName = `jobs-test-${process.pid}-${++clusters}`;
+    const clientPorts: number[] = [];
+    const routePorts: number[] = [];
+    for (let i = 0; i < size; i++) {
+      clientPorts.push(await freePort());
+      routePorts.push(await freePort());
+    }
+    const nodes = clientPorts.map((port, i) =>
+      serverHandle(
+        {
+          name: `n${i + 1}`,
+          port,
+          storeDir: storeFolder(),
+          syncInterval: opts.syncInterval ?? "always",
+          cluster: { name: clusterName, port: routePorts[i]!, routes: routePorts.filter((_, j) => j !== i) },
+          // A restarted node alone (the others down) has no meta leader: answering clients is enough.
+          waitForJetStream: false,
+        },
+        bin,
+      ),
+    );
+    const dispose = async () => {
       await Promise.all(nodes.map((n) => n.dispose()));
-    },
-  };
+    };
+    try {
+      // All at once: JetStream in a cluster waits for a meta leader, which needs a majority.
+      await Promise.all(nodes.map((n) => n.launch(false)));
+      await Promise.all(nodes.map((n) => waitForJetStream(n.url)));
+    } catch (err) {
+      await dispose();
+      throw err;
+    }
+    return { url: nodes.map((n) => n.url).join(","), nodes, dispose };
+  });
 }
 
 /** Until JetStream answers through the server at `url` (a meta leader is elected). */

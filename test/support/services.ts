@@ -2,13 +2,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sleep } from "@jobs/service";
-import { freePort } from "./nats-server.ts";
+import { freePort, isAddressInUse } from "../../scripts/lib/free-port.ts";
+import { guardChild, installChildGuard } from "./child-guard.ts";
 
 /**
  * Starts the real services as separate processes, exactly as `pnpm start:<service>` does
  * (node on the service's main.ts; Node strips the types), and keeps their output for the failure message.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+installChildGuard(); // before the first spawn: every child carries its owner's pid
 
 export type ServiceName = "gateway" | "runner" | "projector";
 
@@ -20,18 +22,15 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Leak guard: service processes still running when the test process exits are killed with it. */
-const running = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
+/** Leak guard (child-guard.ts): a service process still running when the test process ends, however it ends, is killed with it. */
 export function startService(name: ServiceName, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, [join(ROOT, "services", name, "src", "main.ts")], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = guardChild(
+    spawn(process.execPath, [join(ROOT, "services", name, "src", "main.ts")], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: "warn", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
   let out = "";
   const keep = (d: Buffer) => {
     out += d.toString();
@@ -39,13 +38,7 @@ export function startService(name: ServiceName, env: Record<string, string>): Se
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
-  running.add(child);
-  const exited = new Promise<number | null>((r) =>
-    child.once("exit", (code) => {
-      running.delete(child);
-      r(code);
-    }),
-  );
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   return {
     name,
     child,
@@ -80,13 +73,13 @@ export async function startStack(opts: {
   runnerIds?: string[];
   env?: Record<string, string>;
 }): Promise<Stack> {
-  const port = await freePort();
-  const token = "e2e-token";
-  const env = {
+  // The stack's own token: a gateway of another stack that holds our port (ours could not listen) answers it 401.
+  const token = `e2e-token-${process.pid}-${++stacks}`;
+  const env: Record<string, string> = {
     NATS_URL: opts.natsUrl,
     JOBS_PREFIX: opts.prefix,
     HOST: "127.0.0.1",
-    PORT: String(port),
+    PORT: "",
     API_TOKENS: `e2e:${token},other:other-token`,
     ...opts.env,
   };
@@ -96,13 +89,8 @@ export async function startStack(opts: {
     services.push(s);
     return s;
   };
-  start("projector");
-  if (opts.runnerIds) for (const id of opts.runnerIds) start("runner", { RUNNER_ID: id });
-  else for (let i = 0; i < (opts.runners ?? 1); i++) start("runner");
-  start("gateway");
-  const baseUrl = `http://127.0.0.1:${port}`;
   const stack: Stack = {
-    baseUrl,
+    baseUrl: "",
     token,
     env,
     services,
@@ -112,14 +100,38 @@ export async function startStack(opts: {
       await Promise.all(services.map((s) => s.stop("SIGTERM")));
     },
   };
-  try {
-    await waitForReady(stack);
-  } catch (err) {
-    // The caller never gets this stack to stop: leave no process behind.
-    await Promise.all(services.map((s) => s.stop("SIGKILL")));
-    throw err;
+  start("projector");
+  if (opts.runnerIds) for (const id of opts.runnerIds) start("runner", { RUNNER_ID: id });
+  else for (let i = 0; i < (opts.runners ?? 1); i++) start("runner");
+  for (let tries = 1; ; tries++) {
+    // A free port is only free a moment ago: a gateway that finds it taken is started again on another.
+    const port = await freePort();
+    env.PORT = String(port);
+    stack.baseUrl = `http://127.0.0.1:${port}`;
+    const gateway = start("gateway");
+    try {
+      await waitForReady(stack);
+      return stack;
+    } catch (err) {
+      if (tries < GATEWAY_TRIES && gateway.child.exitCode !== null && isAddressInUse(await completeOutput(gateway))) {
+        services.splice(services.indexOf(gateway), 1);
+        continue;
+      }
+      // The caller never gets this stack to stop: leave no process behind.
+      await Promise.all(services.map((s) => s.stop("SIGKILL")));
+      throw err;
+    }
   }
-  return stack;
+}
+
+let stacks = 0;
+const GATEWAY_TRIES = 5;
+
+/** Everything a process that exited printed (its pipes may still hold some when it exits). */
+async function completeOutput(s: ServiceProcess): Promise<string> {
+  const open = [s.child.stdout, s.child.stderr].some((r) => r && !r.readableEnded && !r.destroyed);
+  if (open) await new Promise((r) => s.child.once("close", r));
+  return s.output();
 }
 
 async function knownJobTypes(stack: Stack): Promise<number> {
