@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { guardChild } from "../../test/support/child-guard.ts";
 import { eventually } from "../../test/support/eventually.ts";
 import { freePort, startNatsServer, testPrefix, type NatsServerHandle } from "../../test/support/nats-server.ts";
 import { isAcceptingConnections } from "../lib/nats-server.ts";
@@ -43,7 +44,8 @@ describe("pnpm start", () => {
 
   it("supervises gateway, projector and RUNNER_REPLICAS runners and stops them all on SIGTERM", { timeout: 120_000 }, async () => {
     const port = await freePort();
-    const start = spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
+    // SIGTERM if the test process ends first: start.ts stops its services itself (a SIGKILL would orphan them).
+    const start = guardChild(spawn(process.execPath, [join(ROOT, "scripts", "start.ts")], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -56,7 +58,7 @@ describe("pnpm start", () => {
         LOG_LEVEL: "info",
       },
       stdio: ["ignore", "pipe", "pipe"],
-    });
+    }), { signal: "SIGTERM" });
     let output = "";
     start.stdout?.on("data", (d) => (output += d));
     start.stderr?.on("data", (d) => (output += d));
