@@ -1,9 +1,15 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Test tiers by name: *.unit.test.ts (pure, in-memory), *.int.test.ts (one adapter
- * against a real nats-server), *.e2e.test.ts (service processes). Each file that needs
- * NATS starts its own server on a free port.
+ * Test tiers by name:
+ * - *.unit.test.ts: in the test process, no NATS, no process that outlives a call: pure
+ *   and in-memory, at most a temp file or a loopback socket of its own; milliseconds.
+ * - *.int.test.ts: one adapter against a real nats-server.
+ * - *.e2e.test.ts: processes the test starts, watches and stops: the services, or the
+ *   stand-ins the scripts supervise and the bench probes (with NATS or without).
+ * Each file that needs NATS starts its own server on a free port. What a test process
+ * starts dies with it (test/support/child-guard.ts); the global setup sweeps away what a
+ * test process killed outright left behind.
  */
 export default defineConfig({
   test: {
