@@ -1,7 +1,6 @@
-import { jetstream, jetstreamManager } from "@jobs/nats";
+import { jetstream, jetstreamManager, RUNNER_ACK_WAIT_MS } from "@jobs/nats";
 import { Type } from "typebox";
 import { afterEach, describe, expect, it } from "vitest";
-import { sleep } from "@jobs/service";
 import { eventually } from "../../../test/support/eventually.ts";
 import { startNatsServer, type NatsServerHandle } from "../../../test/support/nats-server.ts";
 import { FINISH_WATCH_DELAY_MS } from "../src/finish-watch.ts";
@@ -20,18 +19,28 @@ const cancel = (jobId: string) =>
 
 const consumerInfo = async () => (await jetstreamManager(h.nc)).consumers.info(h.names.stream, h.names.runnerConsumer);
 
+/**
+ * The countdown's progress at 1 s left its runner after the finish watch began listening
+ * (FINISH_WATCH_DELAY_MS into the attempt, on the same connection): once that progress
+ * is in the stream, the watch's subscription is in place.
+ */
+const progressAfterWatchBegan = async (jobId: string) => {
+  expect(FINISH_WATCH_DELAY_MS).toBeLessThan(1_000);
+  await eventually(async () => expect(typesOf((await h.history(jobId)).map((s) => s.event)).filter((t) => t === "JobProgress")).toHaveLength(2));
+};
+
 describe("runner recovery", () => {
   // Cancelled at once: heard by the read right after the watch subscribes. Cancelled later:
   // heard by the subscription itself.
   it.each([
-    ["before its finish watch starts listening", 0],
-    ["after its finish watch has started listening", FINISH_WATCH_DELAY_MS + 300],
-  ])("aborts a running job cancelled %s, and acks it without a second finish", async (_when, delayMs) => {
+    ["before its finish watch starts listening", false],
+    ["after its finish watch has started listening", true],
+  ])("aborts a running job cancelled %s, and acks it without a second finish", async (_when, watchListening) => {
     h = await harness.open();
     const runner = await h.startRunner();
     const jobId = await h.request("countdown", { seconds: 30 });
     await eventually(async () => expect(typesOf((await h.history(jobId)).map((s) => s.event))).toContain("JobStarted"));
-    if (delayMs > 0) await sleep(delayMs);
+    if (watchListening) await progressAfterWatchBegan(jobId);
     await cancel(jobId);
 
     await eventually(async () => {
@@ -61,9 +70,14 @@ describe("runner recovery", () => {
 
   it("skips a delayed job that was cancelled before it was due", async () => {
     h = await harness.open();
-    await h.startRunner();
-    const jobId = await h.request("sum", { a: 1, b: 1 }, { runAt: new Date(Date.now() + 1_500) });
+    const first = await h.startRunner();
+    const jobId = await h.request("sum", { a: 1, b: 1 }, { runAt: new Date(Date.now() + 2_000) });
+    // Its first delivery came before runAt and was handed back until then; with no runner
+    // listening, the cancel is in the stream before any later delivery, however slow the machine.
+    await eventually(async () => expect((await consumerInfo()).delivered.consumer_seq).toBe(1));
+    await first.stop();
     await cancel(jobId);
+    await h.startRunner();
 
     await eventually(async () => {
       const info = await consumerInfo();
@@ -89,27 +103,44 @@ describe("runner recovery", () => {
 
   it("on shutdown lets short jobs finish and hands long ones to another runner at once, without using up an attempt", async () => {
     h = await harness.open();
-    const first = await h.startRunner({ shutdownGraceMs: 500 });
-    const short = await h.request("sleep", { ms: 200 });
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    // Short: ends as soon as the test opens its gate. Long: its first attempt runs until interrupted.
+    const short = defineJobType({ name: "short", description: "", params: Type.Object({}), run: async () => gate.then(() => ({ ok: true })) });
+    const long = defineJobType({
+      name: "long",
+      description: "",
+      params: Type.Object({}),
+      run: async (_params, ctx) => {
+        if (ctx.attempt === 1) await new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason), { once: true }));
+        return { attempt: ctx.attempt };
+      },
+    });
+    const extraTypes = [short, long];
+    // The grace only needs to outlast the short job's last writes once its gate opens.
+    const first = await h.startRunner({ shutdownGraceMs: 2_000, extraTypes });
+    const shortId = await h.request("short", {});
     // One attempt only: the interrupted attempt must not count, or the handed-back job would fail.
-    const long = await h.request("countdown", { seconds: 2 }, { maxAttempts: 1 });
+    const longId = await h.request("long", {}, { maxAttempts: 1 });
     await eventually(async () => {
-      for (const id of [short, long]) expect(typesOf((await h.history(id)).map((s) => s.event))).toContain("JobStarted");
+      for (const id of [shortId, longId]) expect(typesOf((await h.history(id)).map((s) => s.event))).toContain("JobStarted");
     });
 
     const stopping = first.stop();
-    const second = await h.startRunner();
+    open(); // the short job ends during the grace period
+    const second = await h.startRunner({ extraTypes });
     await stopping;
     expect(first.busy).toBe(0);
 
-    expect(finishOf(await h.finished(short))).toMatchObject({ attempt: 1, outcome: "succeeded" });
-    const longEvents = await h.finished(long);
-    expect(typesOf(longEvents).filter((t) => t !== "JobProgress")).toEqual(["JobRequested", "JobStarted", "JobAttemptFailed", "JobStarted", "JobFinished"]);
+    expect(finishOf(await h.finished(shortId))).toMatchObject({ attempt: 1, outcome: "succeeded" });
+    const longEvents = await h.finished(longId);
+    expect(typesOf(longEvents)).toEqual(["JobRequested", "JobStarted", "JobAttemptFailed", "JobStarted", "JobFinished"]);
     const [interrupted, restarted] = longEvents.filter((e) => e.type === "JobAttemptFailed" || (e.type === "JobStarted" && e.data.attempt === 2));
     expect(interrupted).toMatchObject({ data: { attempt: 1, error: { code: "interrupted" } } });
     expect(restarted).toMatchObject({ data: { attempt: 2, runner: second.runnerId } });
-    expect(Date.parse(restarted!.time) - Date.parse(interrupted!.time)).toBeLessThan(2_000);
-    expect(finishOf(longEvents)).toEqual({ attempt: 2, outcome: "succeeded", result: { seconds: 2 } });
+    // Handed back by a nak, not by the consumer's ack wait running out.
+    expect(Date.parse(restarted!.time) - Date.parse(interrupted!.time)).toBeLessThan(RUNNER_ACK_WAIT_MS);
+    expect(finishOf(longEvents)).toEqual({ attempt: 2, outcome: "succeeded", result: { attempt: 2 } });
   });
 
   it("counts the attempt of a runner that died, from the stream", async () => {
@@ -150,14 +181,16 @@ describe("runner during a NATS outage", () => {
   it("keeps retrying the finish while NATS is down, stores it after the restart and goes on", async () => {
     own = await startNatsServer();
     h = await openHarness(own.url);
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
     let returned: () => void = () => undefined;
     const done = new Promise<void>((r) => (returned = r));
     const gated = defineJobType({
       name: "gated",
-      description: "returns after a delay and tells the test",
+      description: "returns once the test opens its gate, and tells the test",
       params: Type.Object({}),
       run: async () => {
-        await sleep(500);
+        await gate;
         returned();
         return { ok: true };
       },
@@ -167,6 +200,7 @@ describe("runner during a NATS outage", () => {
     await eventually(async () => expect(typesOf((await h.history(jobId)).map((s) => s.event))).toContain("JobStarted"));
 
     await own.stop("SIGKILL");
+    open();
     await done; // the job returned while NATS was away: its JobFinished cannot be stored yet
     await own.restart();
 
