@@ -76,8 +76,14 @@ describe("projector", () => {
     expect(projector.totals).toMatchObject({ flushes: 1, messages: 6, written: 1 });
 
     await harness.append(jobLife(waiting, 0)[0]!);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await harness.views.get(waiting)).toBeNull(); // one event, far from the count: it waits
+    // Delivered to the projector and held unacked: one event, far from the count, waits
+    // in its buffer (flush-buffer.unit has the timing rules; here it must not be written).
+    await eventually(async () => {
+      const info = await harness.jsm.consumers.info(harness.names.stream, harness.names.projectorConsumer);
+      expect({ pending: info.num_pending, ackPending: info.num_ack_pending }).toEqual({ pending: 0, ackPending: 1 });
+    });
+    expect(await harness.views.get(waiting)).toBeNull();
+    expect(projector.totals).toMatchObject({ flushes: 1, messages: 6 });
     await projector.stop();
     await expectViewsFolded(harness, [whole, waiting]);
     await eventually(() => expectConsumerDrained(harness)); // acks are sent, not awaited
