@@ -125,8 +125,8 @@ export function pollAccepted(checked: ReturnType<typeof contractCheckedApi>, con
         await sleep(20);
         continue;
       }
-      // Half the time the newest job (right after its 202 is when a 404 would show), else the next in turn.
-      const id = Math.random() < 0.5 ? ids[ids.length - 1]! : ids[cursor++ % ids.length]!;
+      // Every other poll the newest job (right after its 202 is when a 404 would show), else the next in turn.
+      const id = polls % 2 === 0 ? ids[ids.length - 1]! : ids[cursor++ % ids.length]!;
       await checked.api.get(`/job/${id}`).catch(() => undefined);
       polls++;
     }
