@@ -4,7 +4,7 @@ import { sleep } from "@jobs/service";
 import { contractCheckedApi, expectNodeCaughtUp, pollAccepted, replicaStateOf, startFlow, streamLeader } from "../support/cluster.ts";
 import { eventually } from "../support/eventually.ts";
 import { startClusterFaultStack, type ClusterFaultStack } from "../support/fault-stack.ts";
-import { allJobHistories } from "../support/job-history.ts";
+import { allJobHistories, expectOneEndingEach, ranTwice } from "../support/job-history.ts";
 import { waitForFinal } from "../support/job-traffic.ts";
 import { expectViewsMatchRebuild, rebuildAfterCatchUp } from "../support/view-check.ts";
 
@@ -36,9 +36,19 @@ describe("one server of three down for 30 s while jobs flow", () => {
     await eventually(() => expect(flow.accepted()).toBeGreaterThanOrEqual(50), { timeoutMs: 15_000, intervalMs: 100 });
 
     const node = await streamLeader(f.nc, f.cluster, f.names.stream);
+    // Short requests that retry through the election; no API check, which would wait for it.
+    const jsmShort = await jetstreamManager(f.nc, { timeout: 2_000, checkAPI: false });
     await node.stop("SIGTERM");
     const stoppedAt = Date.now();
     const acceptedAtStop = flow.accepted();
+    // The last sequence once another server leads: the jobs requested up to here may have
+    // been in a runner's hands while the leaders changed.
+    const seqAtTakeover = await eventually(async () => {
+      const info = await jsmShort.streams.info(f.names.stream);
+      expect(info.cluster?.leader).toBeTruthy();
+      expect(info.cluster?.leader).not.toBe(node.name);
+      return info.state.last_seq;
+    }, { timeoutMs: 20_000, intervalMs: 100 });
 
     // Down: another server leads, the gateway is ready again within moments and stays so,
     // and jobs keep being accepted.
@@ -47,7 +57,7 @@ describe("one server of three down for 30 s while jobs flow", () => {
         const res = await fetch(`${f.stack.baseUrl}/readyz`);
         expect(res.status, await res.text()).toBe(200);
       },
-      { timeoutMs: 15_000, intervalMs: 200 },
+      { timeoutMs: 30_000, intervalMs: 200 },
     );
     const readyAgainMs = Date.now() - stoppedAt;
     let notReady = 0;
@@ -91,7 +101,14 @@ describe("one server of three down for 30 s while jobs flow", () => {
     // Nothing lost or doubled: the stream holds exactly the accepted jobs, each ended once.
     const histories = await allJobHistories(f.nc, f.names);
     expect(new Set(histories.keys())).toEqual(new Set(ids));
-    expect([...histories].filter(([, h]) => h.filter((e) => e.event.type === "JobFinished").length !== 1).map(([id]) => id)).toEqual([]);
+    // Each ended once. A leader that steps down may leave a delivery its replicas had
+    // not recorded, handed out again by the next leader while the first runner still
+    // runs the job (first outcome wins, the other attempt stores none): allowed once to
+    // a job requested before the takeover, never to a later one (the return of the
+    // stopped server moves no leader).
+    expectOneEndingEach(histories, {
+      lost: { fault: `the SIGTERM of stream leader ${node.name}`, explains: (_, id) => histories.get(id)![0]!.seq <= seqAtTakeover, maxPerJob: 1 },
+    });
     // The views equal a fold of the stream.
     const summary = await rebuildAfterCatchUp(f.nc, f.names, f.logs);
     expectViewsMatchRebuild(summary);
@@ -99,7 +116,7 @@ describe("one server of three down for 30 s while jobs flow", () => {
     expect(f.unexpectedExits(), f.logs()).toEqual([]);
     console.log(
       `${node.name} (the stream leader) down ${DOWN_MS / 1000} s: ready again after ${(readyAgainMs / 1000).toFixed(1)} s, ${acceptedWhileDown} jobs accepted while it was down; ` +
-        `caught up ${(caughtUpMs / 1000).toFixed(1)} s after its restart (stream at seq ${state.last_seq}; ${JSON.stringify(states)}); ${ids.length} jobs; ${polls} GETs while it ran; answers ${checked.statuses()}`,
+        `${ranTwice(histories)} jobs started a second attempt; caught up ${(caughtUpMs / 1000).toFixed(1)} s after its restart (stream at seq ${state.last_seq}; ${JSON.stringify(states)}); ${ids.length} jobs; ${polls} GETs while it ran; answers ${checked.statuses()}`,
     );
   }, 120_000);
 });

@@ -137,6 +137,11 @@ function endingProblems(history: readonly StoredEvent[], lost: LostAttempts | un
   return problems;
 }
 
+/** How many of the jobs started more than one attempt (for a fault test's log). */
+export function ranTwice(histories: ReadonlyMap<string, readonly StoredEvent[]>): number {
+  return [...histories.values()].filter((h) => startsOf(h).length > 1).length;
+}
+
 /** A history in one line: `seq:type(attempt, runner or outcome)`. */
 export function describeHistory(history: readonly StoredEvent[]): string {
   return history
