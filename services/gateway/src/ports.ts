@@ -85,7 +85,8 @@ export interface IdempotencyStore {
    * Claims `key` for `app`, atomically: of any number of concurrent claims of one key,
    * exactly one gets "claimed"; every other gets "existing" with the winner's claim.
    * Keys are per application. Rejects with EventNotStoredError when the claim cannot
-   * be made or read (nothing is created; the client retries).
+   * be made or read: no job is created, though the claim itself may have been stored
+   * with only its answer lost, and then a retry reads it back as "existing" (its own).
    */
   claim(app: string, key: string, claim: IdempotencyClaim): Promise<ClaimResult>;
 }
