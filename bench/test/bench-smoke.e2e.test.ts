@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { guardChild, installChildGuard } from "../../test/support/child-guard.ts";
 import { baselineUnavailable } from "../lib/bullmq-system.ts";
 
 /**
@@ -11,12 +12,15 @@ import { baselineUnavailable } from "../lib/bullmq-system.ts";
  * CI machine mean nothing; that the bench runs does.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+installChildGuard(); // before the bench starts: it and its children carry this process's pid
 
 function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = execFile(process.execPath, [join(ROOT, "bench/main.ts"), "--quick", "--only=ingest,e2e"], { cwd: ROOT, timeout: 160_000 }, (_err, stdout, stderr) =>
       done({ code: child.exitCode, stdout, stderr }),
     );
+    // SIGTERM if this process ends first: the bench stops what it started.
+    guardChild(child, { signal: "SIGTERM" });
   });
 }
 
