@@ -8,6 +8,7 @@ import { requireBearerAuth } from "./http/plugins/auth.ts";
 import { optionsRoutes } from "./http/plugins/allowed-methods.ts";
 import { documentBearerAuth, openApiDocs } from "./http/plugins/openapi.ts";
 import { answerClientError } from "./http/client-error.ts";
+import { drainRefusedBodies } from "./http/drain-refused-body.ts";
 import { handleError, installProblemHandlers } from "./http/plugins/problem.ts";
 import type { IdempotencyStore, JobStore, JobTypes, Readiness } from "./ports.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -71,6 +72,7 @@ export function buildApp(deps: AppDeps, opts: AppOptions = {}): App {
   app.removeContentTypeParser("text/plain");
   installProblemHandlers(app);
   installHttpMetrics(app, metrics);
+  drainRefusedBodies(app);
 
   // First: the document collects the routes registered after it. Public, like the probes.
   app.register(openApiDocs);
