@@ -3,6 +3,7 @@ import {
   ensureStream,
   EventLog,
   IndexStore,
+  isNotFound,
   jetstream,
   jetstreamManager,
   JobTypeCatalog,
@@ -11,6 +12,7 @@ import {
   openTypesBucket,
   openViewBucket,
   ViewStore,
+  type KV,
   type NatsConnection,
 } from "@jobs/nats";
 import type { Logger } from "@jobs/service";
@@ -68,7 +70,16 @@ export async function natsAppDeps(o: NatsDepsOptions): Promise<Omit<AppDeps, "to
       appendTries: o.appendTries,
       onWatchError: (err, jobId) => log.warn({ err, jobId }, "job view watch failed; re-creating it"),
     }),
-    idempotency: new NatsIdempotencyStore({ kv: claims, connected }),
+    idempotency: new NatsIdempotencyStore({
+      kv: claims,
+      connected,
+      // Operational state, not history: when the bucket is gone, make it again rather than refuse every keyed request.
+      reopenIfGone: async (kv) => {
+        if (await bucketExists(kv)) return null;
+        log.warn({ bucket: names.idempotencyBucket }, "the Idempotency-Key bucket is gone; creating it again (keys claimed before are forgotten)");
+        return openIdempotencyBucket(nc, names, { ttlMs: o.idempotencyTtlMs, ...replicas });
+      },
+    }),
     types,
     metrics: await natsGatewayMetrics({ nc, names, log, signal: o.signal, connected }),
     readiness: new NatsReadiness({
@@ -78,4 +89,14 @@ export async function natsAppDeps(o: NatsDepsOptions): Promise<Omit<AppDeps, "to
       onProbeError: (err) => log.warn({ err }, "readiness: stream did not answer"),
     }),
   };
+}
+
+/** False only when the server says the bucket's stream does not exist (an outage is not an answer). */
+async function bucketExists(kv: KV): Promise<boolean> {
+  try {
+    await kv.status();
+    return true;
+  } catch (err) {
+    return !isNotFound(err);
+  }
 }

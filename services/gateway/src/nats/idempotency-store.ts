@@ -8,6 +8,11 @@ export interface NatsIdempotencyStoreOptions {
   kv: KV;
   /** Whether the NATS connection is up now (see trackConnection). */
   connected: () => boolean;
+  /**
+   * After a failed claim in `kv`: the bucket opened anew when it no longer exists
+   * (deleted, or lost with a store), null when it does. The claim is then made once more.
+   */
+  reopenIfGone?: (kv: KV) => Promise<KV | null>;
 }
 
 const APP_TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -29,9 +34,11 @@ export function claimKey(app: string, key: string): string {
  */
 export class NatsIdempotencyStore implements IdempotencyStore {
   private readonly opts: NatsIdempotencyStoreOptions;
+  private kv: KV;
 
   constructor(opts: NatsIdempotencyStoreOptions) {
     this.opts = opts;
+    this.kv = opts.kv;
   }
 
   async claim(app: string, key: string, claim: IdempotencyClaim): Promise<ClaimResult> {
@@ -39,23 +46,36 @@ export class NatsIdempotencyStore implements IdempotencyStore {
     // As for appends: a request made while disconnected would be queued and sent later, after its 503.
     if (!this.opts.connected()) throw new EventNotStoredError("not connected to NATS");
     try {
-      // Twice at most: a claim that expires (max_age) between our failed create and our get frees the key.
-      for (let attempt = 1; attempt <= 2; attempt++) {
-        try {
-          await this.opts.kv.create(k, JSON.stringify(claim));
-          return { status: "claimed" };
-        } catch (err) {
-          if (!isWrongLastSequence(err)) throw err;
-        }
-        const entry = await this.opts.kv.get(k);
-        if (entry !== null && entry.operation === "PUT") return { status: "existing", ...parseClaim(entry.string()) };
-      }
-      throw new Error(`Idempotency-Key claim ${k} is taken but cannot be read`);
+      return await this.claimIn(this.kv, k, claim);
     } catch (err) {
       if (err instanceof InvalidEventError) throw err; // a corrupt claim is a bug to see, not an outage
-      throw new EventNotStoredError(`Idempotency-Key claim ${k} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      const reopened = await this.opts.reopenIfGone?.(this.kv).catch(() => null);
+      if (!reopened) throw notStored(k, err);
+      this.kv = reopened;
+      return this.claimIn(reopened, k, claim).catch((again: unknown) => {
+        throw again instanceof InvalidEventError ? again : notStored(k, again);
+      });
     }
   }
+
+  /** Twice at most: a claim that expires (max_age) between our failed create and our get frees the key. */
+  private async claimIn(kv: KV, k: string, claim: IdempotencyClaim): Promise<ClaimResult> {
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      try {
+        await kv.create(k, JSON.stringify(claim));
+        return { status: "claimed" };
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+      }
+      const entry = await kv.get(k);
+      if (entry !== null && entry.operation === "PUT") return { status: "existing", ...parseClaim(entry.string()) };
+    }
+    throw new Error(`Idempotency-Key claim ${k} is taken but cannot be read`);
+  }
+}
+
+function notStored(k: string, err: unknown): EventNotStoredError {
+  return new EventNotStoredError(`Idempotency-Key claim ${k} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
 function parseClaim(text: string): IdempotencyClaim {
