@@ -79,7 +79,7 @@ async function ensureStreamOnce(jsm: JetStreamManager, names: JobNames, opts: Re
     if (c.retention !== RetentionPolicy.Limits) drift.push(`retention is ${c.retention}`);
     if (!c.deny_delete || !c.deny_purge) drift.push("delete or purge is allowed");
     if (drift.length > 0) {
-      throw new Error(`stream ${names.stream} exists with unsafe settings (${drift.join(", ")}); refusing to run on it`);
+      throw new StartupError(`stream ${names.stream} exists with unsafe settings (${drift.join(", ")}); refusing to run on it`);
     }
     const rescale = opts.replicas !== undefined && c.num_replicas !== opts.replicas;
     if (rescale || !c.allow_direct || names.streamSubjects.some((s) => !c.subjects?.includes(s))) {
