@@ -1,3 +1,5 @@
+import diagnostics from "node:diagnostics_channel";
+import type { Worker } from "node:worker_threads";
 import { Type } from "typebox";
 import { describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
@@ -105,10 +107,28 @@ describe("runner", () => {
   });
 
   it("terminates a worker-thread job on timeout", async () => {
-    h = await harness.open();
-    await h.startRunner();
-    const jobId = await h.request("pi", { digits: 100_000 }, { timeoutMs: 50 });
-    expect(finishOf(await h.finished(jobId))).toMatchObject({ outcome: "failed", error: { code: "timeout" } });
+    // Every worker thread this process starts (Node publishes each new Worker here): whether it
+    // has exited, and whether it answered first (a computation that ran to its end posts its result).
+    const workers: { exited: boolean; answered: boolean }[] = [];
+    const onWorker = (message: unknown) => {
+      const seen = { exited: false, answered: false };
+      workers.push(seen);
+      const { worker } = message as { worker: Worker };
+      worker.once("message", () => (seen.answered = true));
+      worker.once("exit", () => (seen.exited = true));
+    };
+    diagnostics.subscribe("worker_threads", onWorker);
+    try {
+      h = await harness.open();
+      await h.startRunner();
+      const jobId = await h.request("pi", { digits: 100_000 }, { timeoutMs: 50 });
+      expect(finishOf(await h.finished(jobId))).toMatchObject({ outcome: "failed", error: { code: "timeout" } });
+      expect(workers.length).toBeGreaterThan(0); // the computation did run in a thread
+      // Terminated, not left to finish: a thread that outlived the job would answer before it exits.
+      await eventually(() => expect(workers).toEqual(workers.map(() => ({ exited: true, answered: false }))));
+    } finally {
+      diagnostics.unsubscribe("worker_threads", onWorker);
+    }
   });
 
   it("shares one consumer between runners, never pulling more than it can run", async () => {
