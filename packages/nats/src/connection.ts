@@ -44,10 +44,12 @@ export async function connectNats(opts: { servers: string; name: string; log: Lo
     // only a failed request's stack is shorter.
     noAsyncTraces: true,
   });
-  const tooOld = serverTooOld(nc.info?.version, nc.getServer());
-  if (tooOld) {
+  const refused =
+    serverTooOld(nc.info?.version, nc.getServer()) ??
+    (nc.info?.jetstream === false ? `nats-server at ${nc.getServer()} runs without JetStream: start it with -js (or jetstream {} in its config)` : null);
+  if (refused) {
     await nc.close();
-    throw new StartupError(tooOld);
+    throw new StartupError(refused);
   }
   opts.log.info({ server: nc.getServer(), version: nc.info?.version }, "connected to NATS");
   void (async () => {

@@ -4,12 +4,12 @@ import {
   DiscardPolicy,
   RetentionPolicy,
   StorageType,
-  jetstreamManager,
   type ConsumerInfo,
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
+import { jetstreamManager } from "./clients.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JobNames } from "@jobs/core";
 import { sleep, StartupError } from "@jobs/service";
