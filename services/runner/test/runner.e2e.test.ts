@@ -24,8 +24,11 @@ describe("runner process", () => {
   it("announces its types, runs jobs (worker threads too) and stops cleanly on SIGTERM", async () => {
     runner = startService("runner", { NATS_URL: server.url, JOBS_PREFIX: h.names.prefix, RUNNER_ID: "e2e-runner", RUNNER_TEST_JOBS: "1" });
     const types = await openTypesBucket(h.nc, h.names);
+    // The runner announces its types one by one: wait for each that the test reads.
     await eventually(async () => expect((await types.get("flaky"))?.json()).toMatchObject({ name: "flaky", params: { type: "object" } }), { timeoutMs: 20_000 });
-    expect((await types.get("pi"))?.json()).toMatchObject({ params: { properties: { digits: { type: "integer", maximum: 100_000 } } } });
+    await eventually(async () => expect((await types.get("pi"))?.json()).toMatchObject({ params: { properties: { digits: { type: "integer", maximum: 100_000 } } } }), {
+      timeoutMs: 20_000,
+    });
 
     const pi = await h.request("pi", { digits: 30 });
     const fib = await h.request("fibonacci", { n: 20_000 });
