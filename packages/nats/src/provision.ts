@@ -207,10 +207,28 @@ async function reconcileBucket(nc: NatsConnection, bucket: string, opts: Replica
   if (Object.keys(wanted).length === 0) return;
   const jsm = await jetstreamManager(nc);
   const stream = `KV_${bucket}`;
-  const { config } = await jsm.streams.info(stream);
+  const { config } = await infoOfCreated(jsm, stream);
   const differs = (Object.keys(wanted) as (keyof StreamConfig)[]).some((k) => config[k] !== wanted[k]);
   if (differs) await jsm.streams.update(stream, { ...config, ...wanted });
   await untilServing(jsm, stream, opts.replicas);
+}
+
+/**
+ * The info of a stream that was just created or found: in a cluster, a server that is
+ * not yet in the new stream's group can answer "not found" for a moment after the
+ * creation was acknowledged (a runner starting beside the others exited on that, in the
+ * five-run check). Asked again until it answers or SERVING_WAIT_MS passes.
+ */
+async function infoOfCreated(jsm: JetStreamManager, stream: string) {
+  const deadline = Date.now() + SERVING_WAIT_MS;
+  for (;;) {
+    try {
+      return await jsm.streams.info(stream);
+    } catch (err) {
+      if (!isNotFound(err) || Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
 }
 
 /** How long a start-up waits for a stream or bucket to answer. */
