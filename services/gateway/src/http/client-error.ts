@@ -22,14 +22,18 @@ export function answerClientError(err: Error & { code?: string; rawPacket?: unkn
   const detail =
     status === 431 ? "The request line and headers are over the 16 KiB limit" : status === 408 ? "The request took too long to arrive" : "The request is not valid HTTP";
   const body = JSON.stringify({ type: "about:blank", title, status, detail });
-  // An answer to HEAD has no body (a client would read it as garbage). The parser has no
-  // method to tell yet; the bytes it was reading start with the request line when the
-  // request came in one read, as it does unless it was pipelined behind another one.
-  const head = Buffer.isBuffer(err.rawPacket) && err.rawPacket.subarray(0, 5).toString("latin1") === "HEAD ";
+  // An answer to HEAD has no body (a client would read it as garbage), and the parser has
+  // no method to tell yet. The bytes it was reading start with the request line when the
+  // request came in one read; a request over the header limit comes in several, and the
+  // last of them starts anywhere. So the body goes only to a request seen to start with
+  // another method; when the method cannot be seen, the answer has an empty body, which
+  // every client reads right.
+  const method = Buffer.isBuffer(err.rawPacket) ? /^([A-Z]{3,7}) /.exec(err.rawPacket.subarray(0, 8).toString("latin1"))?.[1] : undefined;
+  const sent = method !== undefined && method !== "HEAD" ? body : "";
   if (socket.writable) {
     socket.end(
-      `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Connection: close\r\n\r\n${head ? "" : body}`,
+      `HTTP/1.1 ${status} ${title}\r\n${sent === "" ? "" : `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n`}Content-Length: ${Buffer.byteLength(sent)}\r\n` +
+        `Connection: close\r\n\r\n${sent}`,
     );
   }
   // Whatever the parser had not read yet is dropped with the socket once the answer is out.
