@@ -7,7 +7,7 @@ import { installHttpMetrics } from "./http/http-metrics.ts";
 import { requireBearerAuth } from "./http/plugins/auth.ts";
 import { optionsRoutes } from "./http/plugins/allowed-methods.ts";
 import { documentBearerAuth, openApiDocs } from "./http/plugins/openapi.ts";
-import { answerClientError } from "./http/client-error.ts";
+import { answerClientError, MAX_HEAD_BYTES } from "./http/client-error.ts";
 import { drainRefusedBodies } from "./http/drain-refused-body.ts";
 import { handleError, installProblemHandlers } from "./http/plugins/problem.ts";
 import type { IdempotencyStore, JobStore, JobTypes, Readiness } from "./ports.ts";
@@ -57,6 +57,7 @@ export function buildApp(deps: AppDeps, opts: AppOptions = {}): App {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    http: { maxHeaderSize: MAX_HEAD_BYTES },
     logController: new DebugRequestLog(),
     // While closing, requests still in flight keep being served (NATS drains after the app closes).
     return503OnClosing: false,
