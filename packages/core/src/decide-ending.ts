@@ -19,8 +19,8 @@ export const DEFAULT_CANCEL_MESSAGE = "Cancelled on request";
 
 export interface CancelJob {
   jobId: string;
-  /** The application asking: another application's job is as good as missing. */
-  app: string;
+  /** The application asking: another application's job is as good as missing. Null: an operator, who may end any. */
+  app: string | null;
   reason?: string;
 }
 
@@ -29,7 +29,8 @@ export type ExternalEnding = { outcome: "succeeded"; result: unknown } | { outco
 
 export interface CompleteJob {
   jobId: string;
-  app: string;
+  /** As for CancelJob. */
+  app: string | null;
   ending: ExternalEnding;
 }
 
@@ -44,7 +45,7 @@ export type EndingDecision = Decision<EndingRefusal, JobFinished>;
 /** Any job that has not ended can be cancelled: queued (even between attempts) or running. */
 export function decideCancel(events: readonly StoredEvent[], command: CancelJob, now: Date): EndingDecision {
   const view = foldEvents(events);
-  if (view === null || view.app !== command.app) return notFound(command.jobId);
+  if (view === null || !visibleTo(view, command.app)) return notFound(command.jobId);
   if (isFinal(view.status)) {
     return refuse("job_already_ended", `Job ${view.id} has already ended (${view.status}); there is nothing to cancel`);
   }
@@ -59,7 +60,7 @@ export function decideCancel(events: readonly StoredEvent[], command: CancelJob,
  */
 export function decideComplete(events: readonly StoredEvent[], command: CompleteJob, now: Date): EndingDecision {
   const view = foldEvents(events);
-  if (view === null || view.app !== command.app) return notFound(command.jobId);
+  if (view === null || !visibleTo(view, command.app)) return notFound(command.jobId);
   if (view.type !== EXTERNAL_JOB_TYPE) {
     return refuse(
       "not_an_external_job",
@@ -78,6 +79,8 @@ function finish(view: JobView, now: Date, msgId: string, data: ExternalEnding | 
   const event: JobFinished = { type: "JobFinished", jobId: view.id, time: now.toISOString(), data: { attempt: view.attempts, ...data } };
   return { append: { event, msgId } };
 }
+
+const visibleTo = (view: JobView, app: string | null) => app === null || view.app === app;
 
 // The very answer GET gives for an unknown job: no hint that another application's job exists.
 const notFound = (jobId: string): EndingDecision => refuse("job_not_found", `No job ${jobId}`);

@@ -31,6 +31,8 @@ export interface AppDeps {
   readiness: Readiness;
   /** token -> application name */
   tokens: ReadonlyMap<string, string>;
+  /** Operator tokens (ADMIN_TOKENS). */
+  adminTokens?: Iterable<string>;
   logger?: FastifyBaseLogger;
   /** What GET /metrics serves (natsAppDeps adds the stream's job events and the runners' backlog); HTTP and created jobs only when absent. */
   metrics?: GatewayMetrics;
@@ -81,7 +83,7 @@ export function buildApp(deps: AppDeps, opts: AppOptions = {}): App {
   app.register(healthRoutes, { readiness: deps.readiness });
   app.register(metricsRoutes, { metrics });
   app.register(async (authenticated) => {
-    await requireBearerAuth(authenticated, deps.tokens);
+    await requireBearerAuth(authenticated, deps.tokens, deps.adminTokens);
     documentBearerAuth(authenticated);
     await authenticated.register(jobRoutes, { jobs: deps.jobs, types: deps.types, idempotency: deps.idempotency, jobCreated });
     await authenticated.register(jobBatchRoutes, { jobs: deps.jobs, types: deps.types, jobCreated });

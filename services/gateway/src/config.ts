@@ -8,6 +8,7 @@ export const GatewayEnv = Type.Object({
   HOST: Type.String({ default: "127.0.0.1", description: "Listen address" }),
   PORT: Type.Integer({ minimum: 0, maximum: 65_535, default: 3000, description: "Listen port (0: any free port)" }),
   API_TOKENS: Type.Optional(Type.String({ description: "Application tokens: app:token pairs, comma-separated" })),
+  ADMIN_TOKENS: Type.Optional(Type.String({ description: "Operator tokens, comma-separated: every application's jobs and the operator endpoints" })),
   IDEMPOTENCY_TTL_MS: Type.Integer({
     minimum: 1_000,
     default: DEFAULT_IDEMPOTENCY_TTL_MS,
@@ -18,12 +19,16 @@ export type GatewayEnv = Static<typeof GatewayEnv>;
 
 /** Used only outside production when API_TOKENS is unset; main.ts prints it at start-up. */
 export const DEV_API_TOKENS = "dev:dev-token";
+/** Used only outside production when API_TOKENS and ADMIN_TOKENS are both unset; main.ts prints it too. */
+export const DEV_ADMIN_TOKENS = "dev-admin-token";
 
 export interface GatewayConfig {
   env: GatewayEnv;
   /** token -> application name */
   tokens: Map<string, string>;
-  /** True when the development token is in use (API_TOKENS unset outside production). */
+  /** Operator tokens. */
+  adminTokens: Set<string>;
+  /** True when the development tokens are in use (API_TOKENS unset outside production). */
   devTokens: boolean;
 }
 
@@ -51,6 +56,23 @@ export function parseApiTokens(text: string): { tokens: Map<string, string>; pro
   return { tokens, problems };
 }
 
+/** Parses `tok1,tok2`; a token that is also an application's is refused (who would it be?). */
+export function parseAdminTokens(text: string, appTokens: ReadonlyMap<string, string>): { tokens: Set<string>; problems: string[] } {
+  const tokens = new Set<string>();
+  const problems: string[] = [];
+  text
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "")
+    .forEach((token, i) => {
+      const where = `ADMIN_TOKENS token ${i + 1}`; // never echo the token itself into logs
+      if (!TOKEN.test(token)) problems.push(`${where}: must be visible ASCII without spaces`);
+      else if (appTokens.has(token)) problems.push(`${where}: is also the token of application "${appTokens.get(token)}"`);
+      else tokens.add(token);
+    });
+  return { tokens, problems };
+}
+
 /**
  * Reads and checks the configuration once at start-up; throws ConfigError listing every
  * problem. Without API_TOKENS the gateway refuses to run in production and otherwise
@@ -72,6 +94,10 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
   }
   const parsed = parseApiTokens(given ?? DEV_API_TOKENS);
   problems.push(...parsed.problems);
+  // Operators have no development default once real application tokens are set, nor in production.
+  const admin = source.ADMIN_TOKENS?.trim() ? source.ADMIN_TOKENS : given === undefined && !production ? DEV_ADMIN_TOKENS : "";
+  const adminParsed = parseAdminTokens(admin, parsed.tokens);
+  problems.push(...adminParsed.problems);
   if (problems.length > 0 || env === undefined) throw new ConfigError(problems);
-  return { env, tokens: parsed.tokens, devTokens: given === undefined };
+  return { env, tokens: parsed.tokens, adminTokens: adminParsed.tokens, devTokens: given === undefined };
 }

@@ -53,8 +53,14 @@ describe("bearer authentication", () => {
     expect((await app.inject({ method: "GET", url: "/readyz" })).statusCode).toBe(200);
   });
 
-  it("maps each token to its application", () => {
-    const lookup = tokenLookup(new Map([["t1", "one"], ["t2", "two"]]));
-    expect([lookup("t1"), lookup("t2"), lookup("t3"), lookup("")]).toEqual(["one", "two", undefined, undefined]);
+  it("maps each token to its application, or to an operator", () => {
+    const lookup = tokenLookup(new Map([["t1", "one"], ["t2", "two"]]), ["op"]);
+    expect([lookup("t1"), lookup("t2"), lookup("op"), lookup("t3"), lookup("")]).toEqual([
+      { kind: "application", app: "one" },
+      { kind: "application", app: "two" },
+      { kind: "operator" },
+      undefined,
+      undefined,
+    ]);
   });
 });

@@ -18,6 +18,18 @@ describe("gateway config", () => {
     expect(config.env).toMatchObject({ HOST: "127.0.0.1", PORT: 3000, NATS_URL: "nats://127.0.0.1:4222", JOBS_PREFIX: "jobs", LOG_LEVEL: "info" });
     expect(config.devTokens).toBe(true);
     expect([...config.tokens]).toEqual([["dev-token", "dev"]]);
+    expect([...config.adminTokens]).toEqual(["dev-admin-token"]);
+  });
+
+  it("reads ADMIN_TOKENS; no operator token by default once API_TOKENS is set, nor in production", () => {
+    expect([...loadGatewayConfig({ ADMIN_TOKENS: " op1, op2 ," }).adminTokens]).toEqual(["op1", "op2"]);
+    expect([...loadGatewayConfig({ API_TOKENS: "a:t" }).adminTokens]).toEqual([]);
+    expect([...loadGatewayConfig({ API_TOKENS: "a:t", NODE_ENV: "production" }).adminTokens]).toEqual([]);
+    expect([...loadGatewayConfig({ API_TOKENS: "a:t", ADMIN_TOKENS: "op", NODE_ENV: "production" }).adminTokens]).toEqual(["op"]);
+  });
+
+  it("refuses an operator token that is also an application's, without printing it", () => {
+    expect(problemsOf({ API_TOKENS: "a:shared", ADMIN_TOKENS: "op,shared" })).toEqual(['ADMIN_TOKENS token 2: is also the token of application "a"']);
   });
 
   it("reads API_TOKENS, HOST and PORT", () => {

@@ -4,6 +4,7 @@ import { FakeIdempotencyStore, FakeJobStore, FakeJobTypes, FakeReadiness } from 
 
 export const TOKEN = "tok-alpha";
 export const OTHER_TOKEN = "tok-beta";
+export const OPERATOR_TOKEN = "tok-operator";
 export const auth = (token = TOKEN) => ({ authorization: `Bearer ${token}` });
 
 export interface TestApp {
@@ -19,7 +20,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((a) => a.close()));
 });
 
-/** The gateway on fakes, with two applications ("alpha", "beta"); closed after each test. */
+/** The gateway on fakes, with two applications ("alpha", "beta") and an operator; closed after each test. */
 export async function testApp(opts: AppOptions = {}): Promise<TestApp> {
   const jobs = new FakeJobStore();
   const idempotency = new FakeIdempotencyStore();
@@ -29,7 +30,7 @@ export async function testApp(opts: AppOptions = {}): Promise<TestApp> {
     [TOKEN, "alpha"],
     [OTHER_TOKEN, "beta"],
   ]);
-  const app = buildApp({ jobs, idempotency, types, readiness, tokens }, opts);
+  const app = buildApp({ jobs, idempotency, types, readiness, tokens, adminTokens: [OPERATOR_TOKEN] }, opts);
   open.push(app);
   await app.ready();
   return { app, jobs, idempotency, types, readiness };

@@ -25,7 +25,7 @@ const EXPECTED: Record<string, number[]> = {
   "get /openapi.json": [200],
   "get /metrics": [200, 500],
   "post /job": [200, 202, 400, 401, 413, 415, 422, 500, 503],
-  "get /job": [200, 400, 401, 500, 503],
+  "get /job": [200, 400, 401, 403, 500, 503],
   // Per-item outcomes (202, 400, 503) are inside the 207; an Idempotency-Key is refused with 400.
   "post /job/batch": [207, 400, 401, 413, 415, 500],
   "get /job/{id}": [200, 401, 404, 500, 503],

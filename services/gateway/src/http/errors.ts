@@ -20,6 +20,7 @@ export const PROBLEMS = {
   unknown_job_type: { status: 400, title: "Unknown job type" },
   invalid_params: { status: 400, title: "The params do not match the job type" },
   unauthorized: { status: 401, title: "Authentication required" },
+  operators_only: { status: 403, title: "Only an operator token may do this" },
   not_found: { status: 404, title: "Not found" },
   job_not_found: { status: 404, title: "Job not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },

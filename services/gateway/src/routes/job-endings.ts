@@ -1,3 +1,4 @@
+import { jobScope } from "../http/plugins/auth.ts";
 import { decideCancel, decideComplete, Job, toJob } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { CancelJobBody, CompleteJobBody, toExternalEnding } from "./end-job-bodies.ts";
@@ -61,7 +62,7 @@ export const jobEndingRoutes: FastifyPluginAsyncTypebox<JobEndingRoutesDeps> = a
     },
     async (request, reply) => {
       const { id } = request.params;
-      const command = { jobId: id, app: request.appName, reason: request.body.reason };
+      const command = { jobId: id, app: jobScope(request), reason: request.body.reason };
       const view = await endJob(jobs, id, "cancel", (events) => decideCancel(events, command, new Date()));
       request.log.info({ jobId: id, app: view.app, seq: view.seq }, "job cancelled");
       return reply.code(202).send(toJob(view));
@@ -74,7 +75,7 @@ export const jobEndingRoutes: FastifyPluginAsyncTypebox<JobEndingRoutesDeps> = a
     async (request) => {
       const { id } = request.params;
       // Checked before any lookup: a bad body stores nothing and reads nothing.
-      const command = { jobId: id, app: request.appName, ending: toExternalEnding(request.body) };
+      const command = { jobId: id, app: jobScope(request), ending: toExternalEnding(request.body) };
       const view = await endJob(jobs, id, "complete", (events) => decideComplete(events, command, new Date()));
       request.log.info({ jobId: id, app: view.app, seq: view.seq, status: view.status }, "external job completed");
       return toJob(view);

@@ -1,3 +1,4 @@
+import { jobScope } from "../http/plugins/auth.ts";
 import { JobAttemptFailed, JobFinished, JobProgress, JobRequested, JobStarted, type StoredEvent } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type, type TObject, type TProperties } from "typebox";
@@ -49,7 +50,7 @@ export const jobHistoryRoutes: FastifyPluginAsyncTypebox<{ jobs: JobStore }> = a
     },
     async (request) => {
       const { id } = request.params;
-      const events = await ownedHistory(jobs, id, request.appName);
+      const events = await ownedHistory(jobs, id, jobScope(request));
       return { items: events.map(toHistoryItem) };
     },
   );

@@ -1,5 +1,7 @@
 import { Job, JobStatus, toJob } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyRequest } from "fastify";
+import { requireOperator } from "../http/plugins/auth.ts";
 import { Type } from "typebox";
 import { ApiError, problemResponses } from "../http/errors.ts";
 import { MAX_PAGES_PER_LIST } from "../jobs/job-listing.ts";
@@ -18,6 +20,9 @@ export const ListJobsQuery = Type.Object(
       Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT, description: `Most jobs in one page (1..${MAX_LIST_LIMIT})` }),
     ),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The `next` of the previous page, as it came" })),
+    app: Type.Optional(
+      Type.String({ pattern: "^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$", description: "Operator tokens only: the application whose jobs to list (required for them)" }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -46,7 +51,7 @@ export const jobListRoutes: FastifyPluginAsyncTypebox<{ jobs: JobStore }> = asyn
           "keep following `next`. The listing is kept by the projector: a job shows up in it (and its status changes there) " +
           "a moment after it is stored; GET /job/{id} sees it at once.",
         querystring: ListJobsQuery,
-        response: { 200: JobList, ...problemResponses(400, 401, 500, 503) },
+        response: { 200: JobList, ...problemResponses(400, 401, 403, 500, 503) },
       },
       preValidation: requireDecimalLimit,
     },
@@ -54,7 +59,7 @@ export const jobListRoutes: FastifyPluginAsyncTypebox<{ jobs: JobStore }> = asyn
       const { status, type, limit = DEFAULT_LIST_LIMIT, cursor } = request.query;
       const from = cursor === undefined ? undefined : (decodeCursor(cursor) ?? badCursor("is not a cursor this API gave"));
       try {
-        const page = await jobs.list({ app: request.appName, status, type, limit, from });
+        const page = await jobs.list({ app: listedApp(request, request.query.app), status, type, limit, from });
         return { items: page.items.map(toJob), next: page.next === null ? null : encodeCursor(page.next) };
       } catch (err) {
         if (err instanceof InvalidCursorError) badCursor("does not point into this listing");
@@ -74,6 +79,23 @@ async function requireDecimalLimit(request: { query: unknown }): Promise<void> {
     const message = "must be an integer";
     throw new ApiError("validation", `/querystring/limit ${message}`, { errors: [{ path: "/querystring/limit", message }] });
   }
+}
+
+/**
+ * Whose jobs a listing reads: an application's own; for an operator, the application it
+ * names with `app`. A listing of every application at once is not kept yet: an operator
+ * without `app` is told so.
+ */
+function listedApp(request: FastifyRequest, app: string | undefined): string {
+  if (app !== undefined) {
+    requireOperator(request, "Listing another application's jobs (app=)");
+    return app;
+  }
+  if (request.principal.kind === "operator") {
+    const message = "is required with an operator token: name the application whose jobs to list";
+    throw new ApiError("validation", `/querystring/app ${message}`, { errors: [{ path: "/querystring/app", message }] });
+  }
+  return request.appName;
 }
 
 function badCursor(message: string): never {

@@ -1,3 +1,4 @@
+import { jobScope } from "../http/plugins/auth.ts";
 import { Readable } from "node:stream";
 import { isFinal } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
@@ -58,7 +59,7 @@ export const jobWatchRoutes: FastifyPluginAsyncTypebox<JobWatchRoutesDeps> = asy
     },
     async (request, reply) => {
       const { id } = request.params;
-      const view = await ownedJob(jobs, id, request.appName);
+      const view = await ownedJob(jobs, id, jobScope(request));
 
       const after = Number(request.headers["last-event-id"] ?? 0);
       // 204 is what stops an EventSource from reconnecting (it would otherwise replay the final view forever).

@@ -1,3 +1,4 @@
+import { jobScope } from "../http/plugins/auth.ts";
 import { Job, toJob } from "@jobs/core";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
@@ -67,7 +68,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesDeps> = async (app, {
     },
     async (request) => {
       const { id } = request.params;
-      return toJob(await ownedJob(jobs, id, request.appName));
+      return toJob(await ownedJob(jobs, id, jobScope(request)));
     },
   );
 };
