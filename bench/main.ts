@@ -15,6 +15,7 @@ import { openLoopScenario } from "./scenarios/open-loop.ts";
 import { scaleScenario } from "./scenarios/scale.ts";
 import { scaleOutScenario } from "./scenarios/scale-out.ts";
 import { steadyStateScenario } from "./scenarios/steady-state.ts";
+import { waitingScenario } from "./scenarios/waiting.ts";
 
 /**
  * `pnpm bench`: our services and BullMQ, each deployed as separate processes on its own
@@ -27,6 +28,7 @@ const SCENARIOS: Record<ScenarioName, (ctx: BenchContext) => Promise<Row[]>> = {
   "open-loop": openLoopScenario,
   "scale-out": scaleOutScenario,
   steady: steadyStateScenario,
+  waiting: waitingScenario,
   scale: scaleScenario,
 };
 /** These share long-lived deployments of each system (one per durability pair); the others start their own. */

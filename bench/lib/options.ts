@@ -1,10 +1,10 @@
 import { DURABILITIES, type Durability } from "./durability.ts";
 
 /** What `pnpm bench` runs, and with which numbers: the issue's, or small ones with --quick. */
-export const SCENARIOS = ["ingest", "e2e", "open-loop", "scale-out", "steady", "scale"] as const;
+export const SCENARIOS = ["ingest", "e2e", "open-loop", "scale-out", "steady", "waiting", "scale"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** A full `pnpm bench` runs these; `scale` (a million jobs, up to an hour) only when named in --only. */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ["ingest", "e2e", "open-loop", "scale-out", "steady"];
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ["ingest", "e2e", "open-loop", "scale-out", "steady", "waiting"];
 
 export interface BenchOptions {
   quick: boolean;
@@ -12,7 +12,7 @@ export interface BenchOptions {
   /**
    * The durability pairs to compare at (--durability; default both). The comparisons
    * (ingest, e2e, open-loop) run at each; the scenarios of our system alone (scale-out,
-   * steady, scale) at the first.
+   * steady, waiting, scale) at the first.
    */
   durabilities: Durability[];
   /** Runs of each scenario per system; the table shows the median. */
@@ -30,6 +30,8 @@ export interface BenchOptions {
   openLoop: { rate: number; durationS: number };
   scaleOut: { jobs: number; sleepMs: number; runnerCounts: number[] };
   steady: { jobs: number; checkpoints: number[]; gets: number; lists: number };
+  /** Jobs that wait for a runAt an hour ahead, and immediate jobs run one at a time beside them. */
+  waiting: { jobs: number; immediate: number };
   /** `--only=scale`: jobs (--scale-jobs), POST /job/batch of batchSize, inFlight requests at a time. */
   scale: { jobs: number; batchSize: number; inFlight: number; gets: number; lists: number };
 }
@@ -45,6 +47,7 @@ const FULL: Numbers = {
   openLoop: { rate: 500, durationS: 10 },
   scaleOut: { jobs: 2000, sleepMs: 50, runnerCounts: [1, 2, 4] },
   steady: { jobs: 100_000, checkpoints: [20_000, 100_000], gets: 2000, lists: 200 },
+  waiting: { jobs: 100_000, immediate: 20 },
   scale: { jobs: 1_000_000, batchSize: 1000, inFlight: 4, gets: 2000, lists: 200 },
 };
 
@@ -58,6 +61,7 @@ const QUICK: Numbers = {
   openLoop: { rate: 500, durationS: 1 },
   scaleOut: { jobs: 200, sleepMs: 50, runnerCounts: [1, 2] },
   steady: { jobs: 2000, checkpoints: [1000, 2000], gets: 200, lists: 20 },
+  waiting: { jobs: 2000, immediate: 5 },
   scale: { jobs: 20_000, batchSize: 1000, inFlight: 4, gets: 200, lists: 20 },
 };
 
@@ -68,7 +72,7 @@ export const USAGE = `usage: pnpm bench [-- options]
   --durability=a,b     the durability pairs to compare at (default always,1s):
                          always: nats-server sync_interval always vs redis-server appendfsync always
                          1s:     nats-server sync_interval 1s     vs redis-server appendfsync everysec
-                       our system alone (scale-out, steady, scale) runs at the first one
+                       our system alone (scale-out, steady, waiting, scale) runs at the first one
   --runs=N             runs per scenario and system (default 3; the table shows the median)
   --concurrency=N      RUNNER_CONCURRENCY of every runner and concurrency of every BullMQ worker (default 8)
   --no-baseline        skip BullMQ

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { jobNames, type StoredEvent } from "@jobs/core";
+import { jobNames, PRIORITIES, type StoredEvent } from "@jobs/core";
 import { ensureTool, NATS_CLI } from "../../scripts/lib/nats-tools.ts";
 import { startNatsServer, testPrefix, type NatsServerHandle } from "../support/nats-server.ts";
 import { startStack, type Stack } from "../support/services.ts";
@@ -241,7 +241,7 @@ const CHECKS: Check[] = [
     async run(recipe) {
       const out = await natsCli(argv(recipe));
       // The settings the table above and "Guarantees" claim.
-      expect(field(out, "Subjects")).toBe(`${prefix}.requested.*, ${prefix}.event.*`);
+      expect(field(out, "Subjects")).toBe(`${prefix}.requested.*, ${prefix}.event.*, ${prefix}.routed-high.*, ${prefix}.routed.*, ${prefix}.routed-low.*`);
       expect(field(out, "Storage")).toBe("File");
       expect(field(out, "Replicas")).toBe("1");
       expect(field(out, "Retention")).toBe("Limits");
@@ -294,11 +294,11 @@ const CHECKS: Check[] = [
   {
     line: /^nats consumer report JOBS\b/,
     async run(recipe) {
-      // Idle: both services' consumers have nothing left to process or acknowledge.
+      // Idle: the services' consumers have nothing left to process or acknowledge.
       await eventually(async () => {
         const rows = tableRows(await natsCli(argv(recipe)));
         const byName = new Map(rows.map((r) => [r["Consumer"], r]));
-        for (const consumer of [names.runnerConsumer, names.projectorConsumer]) {
+        for (const consumer of [names.runnerConsumer, ...PRIORITIES.map((p) => names.routingConsumer(p)), names.projectorConsumer]) {
           const row = byName.get(consumer);
           expect(row, `${consumer} in ${JSON.stringify(rows)}`).toBeDefined();
           expect(row).toMatchObject({ Mode: "Pull", "Ack Policy": "Explicit", Unprocessed: "0", "Ack Pending": "0" });

@@ -172,19 +172,29 @@ describe("the gateway under random requests", () => {
 
 describe("found by the fuzz", () => {
   it("a job due in the year 9999 is accepted, stays queued, and does not keep the runners busy", async () => {
-    // The runner hands a job back until its runAt with a nak delay in nanoseconds; a delay
-    // over ~292 years (runAt past ~2318) overflows the server's int64, and the server takes
-    // it as a plain nak: the job comes straight back, thousands of times a second, forever.
+    // Once a nak delay that overflowed the server's int64 (a plain nak, forever); now a
+    // schedule, which nats-server 2.15.3 fires at once for the year 9999: the runners set
+    // it at most a year ahead (MAX_SCHEDULE_AHEAD_MS) and set it again when it fires.
     const api = apiClient(stack.baseUrl, stack.token);
+    const jsm = await jetstreamManager(nc);
     const created = await api.post("/job", { type: "sum", params: { a: 1, b: 1 }, runAt: "9999-12-31T23:59:59Z" });
     expect(created.status, JSON.stringify(created.body)).toBe(202);
-    const seq = (await (await jetstreamManager(nc)).direct.getMessage(names.stream, { last_by_subj: names.requestSubject(created.body.id) }))!.seq;
-    // Its first delivery: handed back until its runAt.
-    await eventually(() => expect(handBacks.deliveriesOf(seq)).toBeGreaterThanOrEqual(1), { timeoutMs: 15_000 });
-    // A later job runs to its result. A plain nak would have put this one ahead of it
-    // (the server delivers what was handed back before new messages), again and again.
+    // Routed into a schedule, set within the horizon.
+    const schedule = await eventually(async () => {
+      const m = await jsm.direct.getMessage(names.dispatchStream, { last_by_subj: names.waitSubject(created.body.id) });
+      expect(m).not.toBeNull();
+      return m!;
+    }, { timeoutMs: 15_000 });
+    const at = Date.parse(schedule.header.get("Nats-Schedule").replace(/^@at /, ""));
+    expect(at).toBeGreaterThan(Date.now() + 300 * 24 * 3600 * 1000);
+    expect(at).toBeLessThanOrEqual(Date.now() + 366 * 24 * 3600 * 1000);
+    // A later job runs to its result, and the schedule did not fire meanwhile: nothing in
+    // the dispatch stream moved for this job but its one schedule.
+    const before = (await jsm.streams.info(names.dispatchStream)).state.last_seq;
     await freshJobRuns();
-    expect(handBacks.deliveriesOf(seq), stack.logs().slice(-5_000)).toBe(1);
+    const m = await jsm.direct.getMessage(names.dispatchStream, { last_by_subj: names.waitSubject(created.body.id) });
+    expect(m?.seq, stack.logs().slice(-5_000)).toBe(schedule.seq);
+    expect((await jsm.streams.info(names.dispatchStream)).state.last_seq - before).toBeLessThan(20);
     expect((await api.get(`/job/${created.body.id}`)).body).toMatchObject({ status: "queued", attempts: 0 });
   });
 });

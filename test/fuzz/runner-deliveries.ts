@@ -16,25 +16,27 @@ export interface HandBacks {
 }
 
 /**
- * Watches the hand-backs of the runners' shared consumer through the server's nak
- * advisories, each naming the message (its stream sequence) and how often it has been
- * delivered. Jobs waiting for a retry or their runAt are handed back now and then; a job
- * handed back at once over and over (a nak whose delay the server could not read) is
- * delivered again thousands of times a second, and shows here as a message delivered
- * again and again, however fast or slow the machine is.
+ * Watches the hand-backs of the runners' consumers (the event stream's requests and the
+ * dispatch stream's ready queues) through the server's nak advisories, each naming the
+ * message (its stream sequence) and how often it has been delivered. A job handed back at
+ * once over and over is delivered again thousands of times a second, and shows here as a
+ * message delivered again and again, however fast or slow the machine is.
  */
 export function watchHandBacks(nc: NatsConnection, names: JobNames): HandBacks {
-  const deliveries = new Map<number, number>();
-  const sub = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.${names.stream}.${names.runnerConsumer}`, {
-    callback: (err, msg) => {
-      if (err) return;
-      const advisory = msg.json<NakAdvisory>();
-      deliveries.set(advisory.stream_seq, Math.max(deliveries.get(advisory.stream_seq) ?? 0, advisory.deliveries));
-    },
-  });
+  const deliveries = new Map<string, number>();
+  const subs = [names.stream, names.dispatchStream].map((stream) =>
+    nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.${stream}.*`, {
+      callback: (err, msg) => {
+        if (err) return;
+        const advisory = msg.json<NakAdvisory>();
+        const key = `${stream}:${advisory.stream_seq}`;
+        deliveries.set(key, Math.max(deliveries.get(key) ?? 0, advisory.deliveries));
+      },
+    }),
+  );
   return {
-    deliveriesOf: (streamSeq) => deliveries.get(streamSeq) ?? 0,
+    deliveriesOf: (streamSeq) => deliveries.get(`${names.stream}:${streamSeq}`) ?? 0,
     mostDeliveries: () => Math.max(0, ...deliveries.values()),
-    stop: () => sub.unsubscribe(),
+    stop: () => subs.forEach((s) => s.unsubscribe()),
   };
 }

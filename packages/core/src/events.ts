@@ -1,5 +1,6 @@
 import { Type, type Static } from "typebox";
 import { Compile } from "typebox/compile";
+import { JobPriority } from "./job-priority.ts";
 import { parseJson } from "./json.ts";
 
 /**
@@ -38,6 +39,15 @@ export const JobRequested = envelope(
     timeoutMs: Type.Integer({ minimum: 1 }),
     /** ISO time before which the job must not start; null to run at once. */
     runAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+    /**
+     * The order among queued jobs (job-priority.ts). Absent in requests stored before
+     * priorities existed, which read as "normal".
+     */
+    priority: Type.Optional(JobPriority),
+    /** ISO time by which the job must have started, or it ends cancelled ("expired"). Absent: none. */
+    startBy: Type.Optional(Type.Union([Type.String({ format: "date-time" }), Type.Null()])),
+    /** The cron schedule whose tick created the job. Absent: none. */
+    scheduleId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   }),
 );
 
@@ -47,6 +57,12 @@ export const JobStarted = envelope(
     attempt: Type.Integer({ minimum: 1 }),
     /** Which runner process took the attempt (for tracing double runs after a crash). */
     runner: Type.String(),
+    /**
+     * The delivery that started it: the request's stream and sequence, or a dispatch's
+     * token. Only that delivery, come back, may take the attempt over (its runner stopped);
+     * any other copy of the job is a duplicate. Absent in events stored before dispatches.
+     */
+    source: Type.Optional(Type.String()),
   }),
 );
 

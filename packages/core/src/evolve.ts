@@ -1,5 +1,6 @@
 import type { JobEvent, StoredEvent } from "./events.ts";
 import { isFinal, type JobView } from "./job.ts";
+import { DEFAULT_PRIORITY } from "./job-priority.ts";
 
 /**
  * The pure fold of a job's events into its view. No I/O, no clock: times come from the
@@ -73,6 +74,7 @@ export function foldEvents(events: Iterable<StoredEvent>, initial: JobView | nul
 
 function requested(event: Extract<JobEvent, { type: "JobRequested" }>, seq: number): JobView {
   const { app, jobType, params, meta, maxAttempts, timeoutMs, runAt } = event.data;
+  const { priority = DEFAULT_PRIORITY, startBy = null, scheduleId = null } = event.data;
   return {
     id: event.jobId,
     type: jobType,
@@ -90,7 +92,10 @@ function requested(event: Extract<JobEvent, { type: "JobRequested" }>, seq: numb
     updatedAt: event.time,
     app,
     timeoutMs,
+    priority,
     runAt,
+    startBy,
+    scheduleId,
     seq,
   };
 }

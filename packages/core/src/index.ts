@@ -50,11 +50,15 @@ export {
 } from "./decide-ending.ts";
 export {
   decideDelivery,
+  decideExpiry,
+  dueAt,
   interruptedAttempts,
-  MAX_NOT_DUE_DELAY_MS,
   UNKNOWN_TYPE_DELAY_MS,
   type DeliveryContext,
   type DeliveryDecision,
+  type ExpiryDecision,
 } from "./decide-delivery.ts";
+export { DEFAULT_PRIORITY, JobPriority, PRIORITIES } from "./job-priority.ts";
+export { isRouted, priorityOf, routeOf, type Route } from "./job-routing.ts";
 export { decideAttemptEnd, invalidResult, type AttemptEndDecision, type AttemptOutcome, type AttemptRef } from "./decide-attempt-end.ts";
 export { attemptProgress } from "./attempt-progress.ts";

@@ -16,6 +16,8 @@ export const JobErrorCodes = {
   interrupted: "interrupted",
   /** Attempts ended without a result (their runners stopped) until none was left. */
   attemptsExhausted: "attempts_exhausted",
+  /** Not started by its `startBy`: ended cancelled, whatever it was waiting for. */
+  expired: "expired",
   /** A job type threw an error without a usable code of its own. */
   error: "error",
 } as const;

@@ -1,5 +1,6 @@
 import { Type, type Static } from "typebox";
 import { JobError } from "./events.ts";
+import { JobPriority } from "./job-priority.ts";
 
 export const JobStatus = Type.Union([
   Type.Literal("queued"),
@@ -37,6 +38,13 @@ export const Job = Type.Object({
   startedAt: NullableTime,
   finishedAt: NullableTime,
   updatedAt: Time,
+  priority: JobPriority,
+  /** Not started before then; null: as soon as a runner is free. */
+  runAt: NullableTime,
+  /** Ends cancelled with error code "expired" if not started by then; null: never expires. */
+  startBy: NullableTime,
+  /** The schedule whose tick created the job. */
+  scheduleId: Type.Union([Type.String(), Type.Null()]),
 });
 export type Job = Static<typeof Job>;
 
@@ -49,7 +57,6 @@ export const JobView = Type.Object({
   ...Job.properties,
   app: Type.String(),
   timeoutMs: Type.Integer({ minimum: 1 }),
-  runAt: NullableTime,
   /**
    * The stream sequence of the last event folded in: the fold ignores anything at or
    * below it, which makes redeliveries and replays harmless.
@@ -81,5 +88,9 @@ export function toJob(view: JobView): Job {
     startedAt: view.startedAt,
     finishedAt: view.finishedAt,
     updatedAt: view.updatedAt,
+    priority: view.priority,
+    runAt: view.runAt,
+    startBy: view.startBy,
+    scheduleId: view.scheduleId,
   };
 }

@@ -7,7 +7,8 @@
  */
 export const messageIds = {
   requested: (jobId: string) => `${jobId}:requested`,
-  started: (jobId: string, attempt: number) => `${jobId}:started:${attempt}`,
+  /** With the delivery that started it: two copies of a dispatch that race must not both take the start as their own. */
+  started: (jobId: string, attempt: number, source?: string) => `${jobId}:started:${attempt}${source === undefined ? "" : `:${source}`}`,
   progress: (jobId: string, attempt: number, n: number) => `${jobId}:progress:${attempt}:${n}`,
   attemptFailed: (jobId: string, attempt: number) => `${jobId}:failed:${attempt}`,
   /** The runner's own ending (success or failure) of the job. */
@@ -15,4 +16,9 @@ export const messageIds = {
   /** Endings stored through the gateway: distinct from the runner's, so neither is mistaken for a retry of the other. */
   cancelled: (jobId: string) => `${jobId}:cancel`,
   completed: (jobId: string) => `${jobId}:complete`,
+  /** The ending of a job not started by its startBy. */
+  expired: (jobId: string) => `${jobId}:expired`,
+  /** A dispatch into a ready queue (dispatch stream), by its token. */
+  ready: (jobId: string, token: string) => `${jobId}:ready:${token}`,
+
 } as const;

@@ -11,11 +11,33 @@
  *                               per-job subject: history is one indexed lookup, and the
  *                               conditional writes after the request expect the last
  *                               sequence of this subject.
- *   <prefix>.*.<jobId>          both (jobSubjects): the request is written only when
+ *   <prefix>.routed.<jobId>     the JobRequested of a job that does not go straight to the
+ *   <prefix>.routed-high.<jobId>  runners: a priority other than normal, a runAt or a
+ *   <prefix>.routed-low.<jobId>   startBy; one family per priority, so that routing a
+ *                               burst of low jobs never holds up a high one. Runners route
+ *                               them into the dispatch stream.
+ *   <prefix>.*.<jobId>          all of them (jobSubjects): the request is written only when
  *                               nothing of the job is stored yet, checked by the server
  *                               over this wildcard, so a job is requested once forever,
  *                               not only within the duplicate window.
+ *
+ * The dispatch stream (<PREFIX>_DISPATCH) is operational state, never history: what waits
+ * for a time and what is ready for a runner, by priority. It can be purged or lost; the
+ * runners restore it from the event stream (see dispatch-repair in the runner).
+ *   <prefix>.dispatch.ready.<priority>.<jobId>  a job ready to start: {jobId, attempt}.
+ *                               One consumer per priority, which runners read highest first.
+ *   <prefix>.dispatch.wait.<jobId>     the one-shot server schedule (`@at`) of a job waiting
+ *                               for its runAt or a retry's backoff; fires into its ready subject.
+ *   <prefix>.dispatch.expiry.<jobId>   the one-shot schedule of a job's startBy; fires into
+ *   <prefix>.dispatch.expired.<jobId>  which runners read to end the job if it has not started.
+ *   <prefix>.dispatch.marker    one message the runners write when the stream is complete:
+ *                               missing means purged or lost, and a repair is due.
  */
+import { PRIORITIES, type JobPriority } from "./job-priority.ts";
+
+/** The subject family of routed requests of a priority: `routed` for normal ones. */
+const routedFamily = (priority: JobPriority) => (priority === "normal" ? "routed" : `routed-${priority}`);
+
 const PREFIX_PATTERN = /^[a-z][a-z0-9_-]{0,30}$/;
 
 export interface JobNames {
@@ -26,12 +48,34 @@ export interface JobNames {
   requestSubject(jobId: string): string;
   /** Filter of the runners' durable consumer. */
   readonly requestFilter: string;
+  /** Subject of the JobRequested of a job the runners reach through the dispatch stream. */
+  routedSubject(jobId: string, priority: JobPriority): string;
+  /** Filter of the runners' routing consumer of one priority. */
+  routedFilter(priority: JobPriority): string;
+  /** Every subject a job's JobRequested may be on, the common one first. */
+  requestSubjects(jobId: string): readonly string[];
   eventSubject(jobId: string): string;
   readonly eventFilter: string;
   /** Every subject of one job (its request and its events): a wildcard over both families. */
   jobSubjects(jobId: string): string;
-  /** Durable pull consumer shared by every runner process. */
+  /** Durable pull consumer shared by every runner process (normal jobs due at once). */
   readonly runnerConsumer: string;
+  /** Durable consumer of one priority's routed requests, shared by the runners. */
+  routingConsumer(priority: JobPriority): string;
+  /** The dispatch stream: WorkQueue retention, message schedules allowed. */
+  readonly dispatchStream: string;
+  readonly dispatchSubjects: readonly string[];
+  readySubject(priority: JobPriority, jobId: string): string;
+  readyFilter(priority: JobPriority): string;
+  /** Durable consumer of one priority's ready jobs, shared by the runners. */
+  readyConsumer(priority: JobPriority): string;
+  waitSubject(jobId: string): string;
+  expirySubject(jobId: string): string;
+  expiredSubject(jobId: string): string;
+  readonly expiredFilter: string;
+  /** Durable consumer of fired expiries, shared by the runners. */
+  readonly expiryConsumer: string;
+  readonly dispatchMarkerSubject: string;
   /** Durable pull consumer of the projector. */
   readonly projectorConsumer: string;
   /** KV bucket holding the folded job views, key = job id. */
@@ -64,13 +108,28 @@ export function jobNames(prefix = "jobs"): JobNames {
   return {
     prefix,
     stream: upper,
-    streamSubjects: [`${prefix}.requested.*`, `${prefix}.event.*`],
+    streamSubjects: [`${prefix}.requested.*`, `${prefix}.event.*`, ...PRIORITIES.map((p) => `${prefix}.${routedFamily(p)}.*`)],
     requestSubject: (jobId) => `${prefix}.requested.${jobId}`,
     requestFilter: `${prefix}.requested.*`,
+    routedSubject: (jobId, priority) => `${prefix}.${routedFamily(priority)}.${jobId}`,
+    routedFilter: (priority) => `${prefix}.${routedFamily(priority)}.*`,
+    requestSubjects: (jobId) => [`${prefix}.requested.${jobId}`, ...PRIORITIES.map((p) => `${prefix}.${routedFamily(p)}.${jobId}`)],
     eventSubject: (jobId) => `${prefix}.event.${jobId}`,
     eventFilter: `${prefix}.event.*`,
     jobSubjects: (jobId) => `${prefix}.*.${jobId}`,
     runnerConsumer: `${prefix}-runners`,
+    routingConsumer: (priority) => (priority === "normal" ? `${prefix}-routing` : `${prefix}-routing-${priority}`),
+    dispatchStream: `${upper}_DISPATCH`,
+    dispatchSubjects: [`${prefix}.dispatch.>`],
+    readySubject: (priority, jobId) => `${prefix}.dispatch.ready.${priority}.${jobId}`,
+    readyFilter: (priority) => `${prefix}.dispatch.ready.${priority}.*`,
+    readyConsumer: (priority) => `${prefix}-ready-${priority}`,
+    waitSubject: (jobId) => `${prefix}.dispatch.wait.${jobId}`,
+    expirySubject: (jobId) => `${prefix}.dispatch.expiry.${jobId}`,
+    expiredSubject: (jobId) => `${prefix}.dispatch.expired.${jobId}`,
+    expiredFilter: `${prefix}.dispatch.expired.*`,
+    expiryConsumer: `${prefix}-expiry`,
+    dispatchMarkerSubject: `${prefix}.dispatch.marker`,
     projectorConsumer: `${prefix}-projector`,
     viewBucket: `${prefix}-view`,
     typesBucket: `${prefix}-types`,
@@ -82,7 +141,7 @@ export function jobNames(prefix = "jobs"): JobNames {
   };
 }
 
-/** The job id is the last token of both subject families. */
+/** The job id is the last token of every per-job subject (both streams). */
 export function jobIdFromSubject(subject: string): string {
   return subject.slice(subject.lastIndexOf(".") + 1);
 }

@@ -11,7 +11,7 @@ import { parseJson } from "./json.ts";
  * Views written before the version was stored carry none and read as version 1: the
  * fold did not change when the version was introduced, so they are its output.
  */
-export const FOLD_VERSION = 1;
+export const FOLD_VERSION = 2;
 
 /** The version a stored view without one was written by. */
 const UNVERSIONED = 1;

@@ -29,6 +29,9 @@ const queued: JobView = {
   app: "alpha",
   timeoutMs: 1000,
   runAt: null,
+  priority: "normal",
+  startBy: null,
+  scheduleId: null,
   seq: 1,
 };
 const running1: JobView = { ...queued, status: "running", attempts: 1, startedAt: at(1), updatedAt: at(1), seq: 2 };
@@ -42,6 +45,16 @@ interface Case {
 
 const cases: Case[] = [
   { name: "a request alone is queued", events: stored(requested()), expected: queued },
+  {
+    name: "a request keeps its priority, times and schedule",
+    events: stored(requested({ priority: "high", runAt: at(5), startBy: at(9), scheduleId: "s1" })),
+    expected: { ...queued, priority: "high", runAt: at(5), startBy: at(9), scheduleId: "s1" },
+  },
+  {
+    name: "a request stored before priorities existed reads as normal, with no startBy or schedule",
+    events: stored(requested({ priority: undefined, startBy: undefined, scheduleId: undefined })),
+    expected: queued,
+  },
   {
     name: "normal life: requested, started, progress, finished",
     events: [

@@ -5,8 +5,21 @@ describe("jobNames", () => {
   it("derives every name from the prefix", () => {
     const n = jobNames("jobs");
     expect(n.stream).toBe("JOBS");
-    expect(n.streamSubjects).toEqual(["jobs.requested.*", "jobs.event.*"]);
+    expect(n.streamSubjects).toEqual(["jobs.requested.*", "jobs.event.*", "jobs.routed-high.*", "jobs.routed.*", "jobs.routed-low.*"]);
     expect(n.requestSubject("01J")).toBe("jobs.requested.01J");
+    expect(n.routedSubject("01J", "normal")).toBe("jobs.routed.01J");
+    expect(n.routedSubject("01J", "high")).toBe("jobs.routed-high.01J");
+    expect(n.requestSubjects("01J")).toEqual(["jobs.requested.01J", "jobs.routed-high.01J", "jobs.routed.01J", "jobs.routed-low.01J"]);
+    expect(n.dispatchStream).toBe("JOBS_DISPATCH");
+    expect(n.dispatchSubjects).toEqual(["jobs.dispatch.>"]);
+    expect(n.readySubject("high", "01J")).toBe("jobs.dispatch.ready.high.01J");
+    expect(n.readyFilter("low")).toBe("jobs.dispatch.ready.low.*");
+    expect(n.readyConsumer("normal")).toBe("jobs-ready-normal");
+    expect(n.waitSubject("01J")).toBe("jobs.dispatch.wait.01J");
+    expect(n.expirySubject("01J")).toBe("jobs.dispatch.expiry.01J");
+    expect(n.expiredSubject("01J")).toBe("jobs.dispatch.expired.01J");
+    expect([n.routingConsumer("high"), n.routingConsumer("normal"), n.routingConsumer("low")]).toEqual(["jobs-routing-high", "jobs-routing", "jobs-routing-low"]);
+    expect(n.expiryConsumer).toBe("jobs-expiry");
     expect(n.eventSubject("01J")).toBe("jobs.event.01J");
     expect(n.runnerConsumer).toBe("jobs-runners");
     expect(n.projectorConsumer).toBe("jobs-projector");
@@ -22,7 +35,8 @@ describe("jobNames", () => {
     const a = jobNames("jobs");
     const b = jobNames("t1-x");
     expect(b.stream).toBe("T1_X");
-    for (const key of ["stream", "runnerConsumer", "projectorConsumer", "viewBucket", "typesBucket", "idempotencyBucket", "indexBucket"] as const) {
+    expect(b.routingConsumer("low")).not.toBe(a.routingConsumer("low"));
+    for (const key of ["stream", "dispatchStream", "runnerConsumer", "expiryConsumer", "projectorConsumer", "viewBucket", "typesBucket", "idempotencyBucket", "indexBucket"] as const) {
       expect(b[key]).not.toBe(a[key]);
     }
   });

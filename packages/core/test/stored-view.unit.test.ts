@@ -22,6 +22,9 @@ const view: JobView = {
   app: "app1",
   timeoutMs: 60_000,
   runAt: null,
+  priority: "normal",
+  startBy: null,
+  scheduleId: null,
   seq: 4,
   indexPage: 1,
 };

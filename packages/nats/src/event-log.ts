@@ -1,5 +1,5 @@
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JetStreamPublishOptions } from "@nats-io/jetstream";
-import { decodeEvent, encodeEvent, type JobEvent, type JobNames, type StoredEvent } from "@jobs/core";
+import { decodeEvent, encodeEvent, isRouted, priorityOf, type JobEvent, type JobNames, type StoredEvent } from "@jobs/core";
 import { isUnanswered, isWrongLastSequence } from "./errors.ts";
 
 /**
@@ -22,9 +22,14 @@ export class EventLog {
     this.names = names;
   }
 
-  /** Subject an event goes to: the request subject for JobRequested, the job's event subject otherwise. */
+  /**
+   * Subject an event goes to: for a JobRequested, the runners' request subject, or the
+   * routed one when the job needs the dispatch stream (a priority, runAt or startBy:
+   * isRouted); the job's event subject otherwise.
+   */
   subjectOf(event: JobEvent): string {
-    return event.type === "JobRequested" ? this.names.requestSubject(event.jobId) : this.names.eventSubject(event.jobId);
+    if (event.type !== "JobRequested") return this.names.eventSubject(event.jobId);
+    return isRouted(event) ? this.names.routedSubject(event.jobId, priorityOf(event)) : this.names.requestSubject(event.jobId);
   }
 
   /**
@@ -118,6 +123,24 @@ export class EventLog {
   }
 
   /**
+   * The job's request, on whichever of its two subjects it is (the common one first). A
+   * job just accepted may not be on the replica that answers the direct get yet: never
+   * call it unknown before the leader says so.
+   */
+  private async requestOf(jobId: string) {
+    const subjects = this.names.requestSubjects(jobId);
+    for (const subject of subjects) {
+      const found = await this.jsm.direct.getMessage(this.names.stream, { last_by_subj: subject });
+      if (found !== null) return found;
+    }
+    for (const subject of subjects) {
+      const found = await this.fromLeader(subject);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
+  /**
    * The job's events and the sequence of the last one on its event subject (0 when the
    * job has only its request): what a conditional append expects.
    */
@@ -142,9 +165,7 @@ export class EventLog {
    * literal event subject (both use the server's per-subject index).
    */
   async read(jobId: string): Promise<StoredEvent[]> {
-    const requestSubject = this.names.requestSubject(jobId);
-    // A job just accepted may not be on the replica that answers the direct get yet: never call it unknown before the leader says so.
-    const request = (await this.jsm.direct.getMessage(this.names.stream, { last_by_subj: requestSubject })) ?? (await this.fromLeader(requestSubject));
+    const request = await this.requestOf(jobId);
     if (request === null) return [];
     const out: StoredEvent[] = [{ seq: request.seq, event: decodeEvent(request.data) }];
     const subject = this.names.eventSubject(jobId);

@@ -22,7 +22,7 @@ import { isCreationRace, isNotFound, isTransient, needsCluster } from "./errors.
 
 /** How long a runner may go without acking or signalling `working()` before its job is handed to another runner. */
 export const RUNNER_ACK_WAIT_MS = 30_000;
-const NANOS_PER_MS = 1_000_000;
+export const NANOS_PER_MS = 1_000_000;
 /** How long the projector's consumer waits for an ack before redelivering (after a projector crash). */
 export const PROJECTOR_ACK_WAIT_MS = 10_000;
 
@@ -138,7 +138,7 @@ export async function ensureProjectorConsumer(jsm: JetStreamManager, names: JobN
 }
 
 /** The consumer's info: the existing one as found, or the one just created. */
-async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Parameters<JetStreamManager["consumers"]["add"]>[1]): Promise<ConsumerInfo> {
+export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Parameters<JetStreamManager["consumers"]["add"]>[1]): Promise<ConsumerInfo> {
   return whileTransient(async () => {
     try {
       return await jsm.consumers.info(stream, config.durable_name!);
@@ -242,7 +242,7 @@ const SERVING_WAIT_MS = 30_000;
  * and a direct get that answers), so a service starts on assets that work. Only when
  * the caller named a replica count: a service, not a test's or tool's reader.
  */
-async function untilServing(jsm: JetStreamManager, stream: string, replicas: number | undefined): Promise<void> {
+export async function untilServing(jsm: JetStreamManager, stream: string, replicas: number | undefined): Promise<void> {
   if (replicas === undefined) return;
   const deadline = Date.now() + SERVING_WAIT_MS;
   let last: unknown = "no leader";
@@ -277,7 +277,7 @@ const TRANSIENT_WAIT_MS = 30_000;
  * leader or learn of each other (all services starting at once on a loaded machine, a
  * server restarting), and the step would succeed a moment later.
  */
-async function whileTransient<T>(step: () => Promise<T>): Promise<T> {
+export async function whileTransient<T>(step: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + TRANSIENT_WAIT_MS;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -296,7 +296,7 @@ async function whileTransient<T>(step: () => Promise<T>): Promise<T> {
  * stream" (or "name already in use"); a moment later the same call finds the stream
  * made and succeeds. Retried on those two answers only, a few times.
  */
-async function createdDespiteRace<T>(create: () => Promise<T>): Promise<T> {
+export async function createdDespiteRace<T>(create: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await create();

@@ -91,8 +91,9 @@ export class GatewayMetrics {
       new Gauge({
         name: "jobs_waiting",
         help:
-          "Jobs the runners have not finished with: on the runners' consumer, never delivered (num_pending) plus delivered " +
-          "and not yet acknowledged (num_ack_pending: running, or held by the server until their runAt or retry time). " +
+          "Jobs due and not finished with: on the runners' consumers (the event stream's requests and the dispatch stream's " +
+          "ready queues) and the routing consumer, not yet delivered (num_pending) plus delivered and not yet acknowledged " +
+          "(num_ack_pending: running). Jobs waiting on the server for their runAt or a retry are not counted until due. " +
           "Read at scrape time, at most once a second; NaN when JetStream does not answer.",
         registers: [this.registry],
         async collect() {

@@ -42,7 +42,7 @@ describe("job history on NATS", () => {
     expect(items.slice(1)).toEqual(own.map((e) => ({ seq: seqs.get(e), type: e.type, time: e.time, data: e.data })));
     const request = items[0]!;
     expect(request).toMatchObject({ type: "JobRequested", time: created.json().createdAt });
-    expect(request.data).toEqual({ app: "alpha", jobType: "sum", params: { a: 2, b: 3 }, meta: { who: "t" }, maxAttempts: expect.any(Number), timeoutMs: expect.any(Number), runAt: null } satisfies Record<keyof JobRequested["data"], unknown>);
+    expect(request.data).toEqual({ app: "alpha", jobType: "sum", params: { a: 2, b: 3 }, meta: { who: "t" }, maxAttempts: expect.any(Number), timeoutMs: expect.any(Number), runAt: null, priority: "normal", startBy: null, scheduleId: null } satisfies Record<keyof JobRequested["data"], unknown>);
     expect(request.seq).toBeLessThan(items[1]!.seq);
   });
 

@@ -36,12 +36,16 @@ describe("POST /job", () => {
       startedAt: null,
       finishedAt: null,
       updatedAt: job.createdAt,
+      priority: "normal",
+      runAt: null,
+      startBy: null,
+      scheduleId: null,
     });
     expect(new Date(job.createdAt).toISOString()).toBe(job.createdAt);
 
     // Exactly one request event, stored before the answer, with the id as message id (dedup).
     expect(jobs.appended).toHaveLength(1);
-    expect(jobs.appended[0]).toMatchObject({ jobId: job.id, data: { app: "alpha", jobType: type, params, timeoutMs: 600_000, runAt: null } });
+    expect(jobs.appended[0]).toMatchObject({ jobId: job.id, data: { app: "alpha", jobType: type, params, timeoutMs: 600_000, runAt: null, priority: "normal", startBy: null, scheduleId: null } });
     expect(jobs.msgIds).toEqual([`${job.id}:requested`]);
   });
 
@@ -60,6 +64,14 @@ describe("POST /job", () => {
     expect(read.statusCode).toBe(200);
     expect(read.json().meta).toEqual(meta);
     expect(JSON.stringify(read.json().meta)).toBe(JSON.stringify(meta));
+  });
+
+  it("stores a priority and a startBy, in UTC, and shows them on the job", async () => {
+    const { app, jobs } = await testApp();
+    const res = await app.inject(post({ type: "sum", params: { a: 1, b: 2 }, priority: "high", runAt: "2030-01-02T03:00:00Z", startBy: "2030-01-02T05:00:00+01:00" }));
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ priority: "high", runAt: "2030-01-02T03:00:00.000Z", startBy: "2030-01-02T04:00:00.000Z", scheduleId: null });
+    expect(jobs.appended[0]!.data).toMatchObject({ priority: "high", startBy: "2030-01-02T04:00:00.000Z" });
   });
 
   it("answers GET right after the 202 with the same job", async () => {

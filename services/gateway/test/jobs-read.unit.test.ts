@@ -11,7 +11,7 @@ describe("GET /job/:id", () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ id: view.id, type: "sum", status: "queued" });
     // Service-only fields of the view stay inside.
-    for (const key of ["app", "seq", "timeoutMs", "runAt"]) expect(res.json()).not.toHaveProperty(key);
+    for (const key of ["app", "seq", "timeoutMs"]) expect(res.json()).not.toHaveProperty(key);
   });
 
   it("answers another application's job, an unknown id and a malformed id with the same 404", async () => {

@@ -48,6 +48,22 @@ describe("POST /job refusals", () => {
     expect(jobs.appended).toEqual([]);
   });
 
+  it("400 naming priority when it is not high, normal or low", async () => {
+    const { app, jobs } = await testApp();
+    const res = await app.inject(raw(JSON.stringify({ type: "sum", params: { a: 1, b: 2 }, priority: "urgent" })));
+    expect(res.statusCode).toBe(400);
+    expect(problemOf(res).errors).toEqual([{ path: "/body/priority", message: "must be one of: high, normal, low" }]);
+    expect(jobs.appended).toEqual([]);
+  });
+
+  it("400 naming startBy when it comes before runAt: such a job could never start", async () => {
+    const { app, jobs } = await testApp();
+    const res = await app.inject(raw(JSON.stringify({ type: "sum", params: { a: 1, b: 2 }, runAt: "2030-01-02T03:00:00Z", startBy: "2030-01-02T02:59:59Z" })));
+    expect(res.statusCode).toBe(400);
+    expect(problemOf(res).errors).toEqual([{ path: "/body/startBy", message: expect.stringContaining("before runAt") }]);
+    expect(jobs.appended).toEqual([]);
+  });
+
   it("400 for a body that is not an object", async () => {
     const { app, jobs } = await testApp();
     const res = await app.inject(raw("[1,2]"));

@@ -1,6 +1,6 @@
 import { encodeMetricsDelta, type JobMetricsDelta } from "@jobs/core";
 import { requested } from "@jobs/core/testing";
-import { ensureRunnerConsumer, ensureStream, EventLog, jetstream, jetstreamManager } from "@jobs/nats";
+import { provisionRunners, EventLog, jetstream, jetstreamManager } from "@jobs/nats";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eventually } from "../../../test/support/eventually.ts";
 import { gatewayOnNats, type GatewayOnNats } from "./gateway-on-harness.ts";
@@ -26,8 +26,7 @@ describe("metrics on NATS", () => {
       readinessCacheMs: 0,
       async beforeApp({ nc, names }) {
         const jsm = await jetstreamManager(nc);
-        await ensureStream(jsm, names);
-        await ensureRunnerConsumer(jsm, names);
+        await provisionRunners(nc, names);
         const older = requested();
         await new EventLog(jetstream(nc), jsm, names).append(older, `${older.jobId}:requested`);
       },
@@ -58,10 +57,11 @@ describe("metrics on NATS", () => {
     });
   });
 
-  it("reports the runners' backlog (no runner here: every request is waiting)", async () => {
-    await g.app.inject({ method: "POST", url: "/job/batch", headers: auth, payload: { jobs: [0, 1, 2].map((a) => ({ type: "sum", params: { a, b: 0 } })) } });
-    // Requested so far: the older job and the three of the batch.
-    await eventually(async () => expect(sampleValue(await scrape(), "jobs_waiting")).toBe(4));
+  it("reports the runners' backlog, routed jobs included (no runner here: every request is waiting)", async () => {
+    const jobs = [...[0, 1, 2].map((a) => ({ type: "sum", params: { a, b: 0 } })), { type: "sum", params: { a: 3, b: 0 }, priority: "low" }];
+    await g.app.inject({ method: "POST", url: "/job/batch", headers: auth, payload: { jobs } });
+    // Requested so far: the older job and the four of the batch (the low one on the routing consumer).
+    await eventually(async () => expect(sampleValue(await scrape(), "jobs_waiting")).toBe(5));
   });
 
   it("says NaN for the backlog while NATS is down, and counts again after it is back", async () => {

@@ -14,6 +14,9 @@ export function jobLife(jobId: string, shape: number): JobEvent[] {
     maxAttempts: 3,
     timeoutMs: 10_000,
     runAt: null,
+    priority: "normal",
+    startBy: null,
+    scheduleId: null,
   });
   switch (shape % 4) {
     case 0:

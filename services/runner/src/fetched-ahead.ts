@@ -11,9 +11,15 @@ export interface FetchAheadOptions {
   maxWaitMs: number;
 }
 
+/** A message fetched, with its source's rank (0 first: the priority it was dispatched with). */
+export interface Fetched {
+  msg: JsMsg;
+  rank: number;
+}
+
 /**
- * Messages fetched before a slot was free for them, started in arrival order as slots
- * free. Fetching ahead takes the pull's round trip out of each slot's cycle when jobs
+ * Messages fetched before a slot was free for them, started as slots free: the lowest
+ * rank (highest priority) first, in arrival order within a rank. Fetching ahead takes the pull's round trip out of each slot's cycle when jobs
  * are short; with long jobs it would only park jobs in a busy runner while another
  * runner idles, so:
  * - it is on only while the recent jobs were short (`Slots.recentJobMs < shortJobMs`);
@@ -22,19 +28,24 @@ export interface FetchAheadOptions {
  *   this runner's jobs ends; `maxWaitMs` stays well inside the consumer's ack wait, so
  *   a waiting message never needs a heartbeat.
  */
-export class FetchedAhead {
-  private readonly waiting: Array<{ msg: JsMsg; since: number }> = [];
+export class FetchedAhead<T extends Fetched = Fetched> {
+  private readonly waiting: Array<{ item: T; since: number }> = [];
   /** Set by a hand-back, cleared when a job ends: no fetching ahead again while only long jobs run. */
   private paused = false;
 
   private readonly slots: Slots;
-  private readonly start: (msg: JsMsg) => void;
-  private readonly opts: FetchAheadOptions & { log: Logger; now?: () => number };
+  private readonly start: (fetched: T) => void;
+  private readonly opts: FetchAheadOptions & { log: Logger; now?: () => number; heldFor?: () => number };
 
+  /**
+   * `heldFor()`: the best (lowest) rank of a source known to hold more messages for this
+   * runner to pull (Infinity: none). A waiting message of a worse rank does not take a
+   * free slot meanwhile: the better one is a pull away (fetch-loop.ts keeps it current).
+   */
   constructor(
     slots: Slots,
-    start: (msg: JsMsg) => void,
-    opts: FetchAheadOptions & { log: Logger; now?: () => number },
+    start: (fetched: T) => void,
+    opts: FetchAheadOptions & { log: Logger; now?: () => number; heldFor?: () => number },
   ) {
     this.slots = slots;
     this.start = start;
@@ -57,18 +68,39 @@ export class FetchedAhead {
     return this.slots.free + ahead - this.waiting.length;
   }
 
-  /** Starts `msg` if a slot is free and nothing waits before it; else it waits its turn. */
-  add(msg: JsMsg): void {
-    this.waiting.push({ msg, since: this.now() });
+  /**
+   * Whether a message of `rank` would now start before something that waits: something of
+   * a lower priority (higher rank) waits, and fewer of `rank` or better wait than that.
+   * Then a source of `rank` may pull one more even when there is no room (fetch-loop.ts).
+   */
+  wouldOvertake(rank: number): boolean {
+    let better = 0;
+    let worse = 0;
+    for (const { item } of this.waiting) {
+      if (item.rank > rank) worse++;
+      else better++;
+    }
+    return worse > better;
+  }
+
+  /** Starts the message if a slot is free and nothing of its rank or lower waits before it; else it waits its turn. */
+  add(item: T): void {
+    const entry = { item, since: this.now() };
+    // Kept sorted by rank, arrival order within one: the first entry is always the next to start.
+    let i = this.waiting.length;
+    while (i > 0 && this.waiting[i - 1]!.item.rank > item.rank) i--;
+    this.waiting.splice(i, 0, entry);
     this.pump();
+    this.slots.notify(); // a source of higher priority may now overtake it (wouldOvertake)
   }
 
   /** Hands back what waited longer than `maxWaitMs`; returns how many. */
   handBackStale(): number {
     const oldest = this.now() - this.opts.maxWaitMs;
     let n = 0;
-    while (this.waiting.length > 0 && this.waiting[0]!.since <= oldest) {
-      this.waiting.shift()!.msg.nak();
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      if (this.waiting[i]!.since > oldest) continue;
+      this.waiting.splice(i, 1)[0]!.item.msg.nak();
       n++;
     }
     if (n > 0) {
@@ -83,11 +115,15 @@ export class FetchedAhead {
 
   /** Hands back everything still waiting (the runner stops). */
   handBackAll(): void {
-    for (const { msg } of this.waiting.splice(0)) msg.nak();
+    for (const { item } of this.waiting.splice(0)) item.msg.nak();
   }
 
-  private pump(): void {
-    while (this.slots.free > 0 && this.waiting.length > 0) this.start(this.waiting.shift()!.msg);
+  /** Starts what may start now (a source's news: see heldFor). */
+  pump(): void {
+    const held = this.opts.heldFor?.() ?? Infinity;
+    while (this.slots.free > 0 && this.waiting.length > 0 && this.waiting[0]!.item.rank <= held) {
+      this.start(this.waiting.shift()!.item);
+    }
   }
 
   private now(): number {

@@ -1,5 +1,5 @@
-import { attemptProgress, decideDelivery, decodeEvent, type JobNames, type JobRequested } from "@jobs/core";
-import { EventConflictError, type EventLog, type JobState, type NatsConnection } from "@jobs/nats";
+import { attemptProgress, decideDelivery, decodeEvent, priorityOf, type DeliveryContext, type JobNames, type JobPriority, type JobRequested } from "@jobs/core";
+import { decodeDispatch, EventConflictError, newDispatch, type Dispatch, type DispatchLog, type EventLog, type JobState, type NatsConnection } from "@jobs/nats";
 import type { Logger } from "pino";
 import { watchForFinish } from "./finish-watch.ts";
 import type { JobType } from "./job-type.ts";
@@ -10,8 +10,12 @@ import { ProgressReporter } from "./progress-reporter.ts";
 import { AttemptAborted, runAttempt } from "./run-attempt.ts";
 import { ack, conclude, settleAttempt } from "./settle-attempt.ts";
 
+/** The least a job that is not due waits again (see "wait" below). */
+const MIN_REWAIT_MS = 100;
+
 export interface HandleJobDeps {
   events: EventLog;
+  dispatch: DispatchLog;
   /** Aborts when the shutdown grace is over: running attempts are interrupted, publish retries give up. */
   hardStop: AbortSignal;
   nc: NatsConnection;
@@ -24,49 +28,114 @@ export interface HandleJobDeps {
   progressIntervalMs: number;
 }
 
-/** Handles one delivery of a JobRequested, from decoding to ack/nak. Never rejects. */
-export async function handleJob(msg: JsMsg, deps: HandleJobDeps): Promise<void> {
-  let request: JobRequested;
-  try {
-    const event = decodeEvent(msg.data);
-    if (event.type !== "JobRequested") throw new Error(`expected JobRequested, got ${event.type}`);
-    request = event;
-  } catch (err) {
-    deps.log.error({ err, subject: msg.subject, seq: msg.seq }, "undecodable job request; terminating it");
-    return msg.term();
+/**
+ * Handles one delivery, from decoding to ack/nak. Never rejects. `readyQueue`: the
+ * priority of the dispatch stream's ready queue it came from (a dispatch, `{jobId,
+ * attempt, token}`); null: a JobRequested from the runners' consumer of the event stream.
+ */
+export async function handleJob(received: JsMsg, readyQueue: JobPriority | null, deps: HandleJobDeps): Promise<void> {
+  const delivery = decodeDelivery(received, readyQueue !== null);
+  if (delivery === null) {
+    deps.log.error({ subject: received.subject, seq: received.seq }, "undecodable job delivery; terminating it");
+    return received.term();
   }
+  const msg = delivery.dispatch && readyQueue !== null ? handedBackByRepublishing(received, () => deps.dispatch.ready(readyQueue, delivery.dispatch!, { handBack: true })) : received;
   const heartbeat = setInterval(() => msg.working(), deps.heartbeatMs);
   try {
-    await decideAndRun(msg, request, deps);
+    await decideAndRun(msg, delivery, deps);
   } catch (err) {
     // Unexpected (a bug or a lost connection mid-way): hand the job back rather than crash.
-    deps.log.error({ err, jobId: request.jobId, jobType: request.data.jobType }, "job handling failed; handing the job back");
+    deps.log.error({ err, jobId: delivery.jobId }, "job handling failed; handing the job back");
     msg.nak(1_000);
   } finally {
     clearInterval(heartbeat);
   }
 }
 
+/** A delivery, and its source (see DeliveryContext): the dispatch's token, or the request's stream and sequence. */
+type Delivery = { jobId: string; source: string; request: JobRequested; dispatch?: undefined } | { jobId: string; source: string; request?: undefined; dispatch: Dispatch };
+
+function decodeDelivery(msg: JsMsg, fromReadyQueue: boolean): Delivery | null {
+  if (fromReadyQueue) {
+    const d = decodeDispatch(msg.data);
+    return d === null ? null : { jobId: d.jobId, source: d.token, dispatch: d };
+  }
+  try {
+    const event = decodeEvent(msg.data);
+    return event.type === "JobRequested" ? { jobId: event.jobId, source: `${msg.info.stream}:${msg.seq}`, request: event } : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * What decideDelivery says, done. A first delivery reads nothing: the job has no event
- * after its request yet (the conditional JobStarted checks that). A redelivery (retry,
- * delayed start, crashed runner, lost ack) reads the job's events first.
+ * A ready queue's message whose immediate hand-back (`nak()`: a shutdown interrupted the
+ * attempt, a write gave up) puts its dispatch back in the queue and acks it, rather than
+ * naks it: the dispatch stream may have been purged while the job ran, and a nak of a
+ * purged message brings nothing back. The dispatch keeps its token, so it still owns the
+ * attempt. Delayed hand-backs (before any start) stay naks: a repair restores what a purge
+ * took from a job that is not running.
  */
-async function decideAndRun(msg: JsMsg, request: JobRequested, deps: HandleJobDeps): Promise<void> {
-  const { jobId } = request;
+function handedBackByRepublishing(msg: JsMsg, republish: () => Promise<void>): JsMsg {
+  const handBack = (delay?: number) => {
+    if (delay !== undefined && delay > 0) return msg.nak(delay);
+    void republish().then(
+      () => msg.ack(),
+      () => msg.nak(),
+    );
+  };
+  return new Proxy(msg, {
+    get(target, prop) {
+      if (prop === "nak") return handBack;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * What decideDelivery says, done. A first delivery of a request reads nothing: the job
+ * has no event after its request yet (the conditional JobStarted checks that). A
+ * redelivery (crashed runner, lost ack) and every dispatch read the job's events first.
+ */
+async function decideAndRun(msg: JsMsg, delivery: Delivery, deps: HandleJobDeps): Promise<void> {
+  const { jobId } = delivery;
+  const firstDelivery = delivery.request !== undefined && msg.info.deliveryCount === 1;
+  const state: JobState = firstDelivery ? { events: [{ seq: msg.seq, event: delivery.request }], lastEventSeq: 0 } : await deps.events.readForUpdate(jobId);
+  const request = state.events.find((e) => e.event.type === "JobRequested")?.event as JobRequested | undefined;
+  if (request === undefined) {
+    deps.log.error({ jobId, subject: msg.subject }, "a dispatch of a job that has no request; terminating it");
+    return msg.term();
+  }
   const { jobType } = request.data;
-  const state: JobState = msg.info.deliveryCount > 1 ? await deps.events.readForUpdate(jobId) : { events: [{ seq: msg.seq, event: request }], lastEventSeq: 0 };
   const type = deps.registry.get(jobType);
-  const decision = decideDelivery(state.events, new Date(), { runnerId: deps.runnerId, checkParams: type ? (params) => checkParams(type, params) : null });
+  const ctx: DeliveryContext = { runnerId: deps.runnerId, checkParams: type ? (params) => checkParams(type, params) : null, source: delivery.source };
+  if (delivery.dispatch) ctx.attempt = delivery.dispatch.attempt;
+  const decision = decideDelivery(state.events, new Date(), ctx);
+  deps.log.debug({ jobId, decision: decision.kind, source: ctx.source, attempt: ctx.attempt, deliveries: msg.info.deliveryCount }, "delivery decided");
   // One child logger per job, made once its attempt is known: pino serialises a child's
   // bindings when it is made, whatever the level.
   switch (decision.kind) {
     case "ended":
       deps.log.child({ jobId, jobType }).info({ status: decision.status }, "job already ended; skipping the redelivery");
       return ack(msg, deps.log);
-    case "not-due":
-      deps.log.debug({ jobId, runAt: request.data.runAt }, "not due yet");
-      return msg.nak(decision.delayMs);
+    case "duplicate":
+      deps.log.debug({ jobId, source: ctx.source }, "another delivery of the job owns its attempt; dropped");
+      return ack(msg, deps.log);
+    case "wait": {
+      // The server holds it from here: the ready queue gets it back at that time. Never
+      // sooner than a moment from now: a runner whose clock is behind the server's would
+      // otherwise see each firing as early and make it again at once, in a tight loop.
+      const until = new Date(Math.max(decision.until.getTime(), Date.now() + MIN_REWAIT_MS));
+      await deps.dispatch.waitUntil(priorityOf(request), newDispatch(jobId, decision.attempt), until);
+      deps.log.debug({ jobId, until }, "not due yet; waiting on the server");
+      return ack(msg, deps.log);
+    }
+    case "expire": {
+      const log = deps.log.child({ jobId, jobType });
+      const writer = new JobWriter(deps.events, jobId, state, { giveUp: deps.hardStop, log });
+      return conclude(msg, await writer.settle(decision.append), log, "job expired: not started by its startBy");
+    }
     case "unknown-type":
       deps.log.warn({ jobId, jobType }, "unknown job type (another runner version may know it); handing it back");
       return msg.nak(decision.delayMs);
@@ -128,7 +197,8 @@ async function runStarted(msg: JsMsg, request: JobRequested, a: StartedAttempt, 
     const outcome = await runAttempt({ type: a.type, params, jobId, attempt, timeoutMs, controller: interrupt, log, progress: (p, m) => reporter.report(p, m) });
     watch.stop(); // before our own JobFinished, which the watch would hear
     await reporter.close(); // progress lands before the finish
-    await settleAttempt(msg, { jobId, attempt, lastAttempt: a.lastAttempt }, outcome, writer, log);
+    const retryLater = (next: number, until: Date) => deps.dispatch.waitUntil(priorityOf(request), newDispatch(jobId, next), until);
+    await settleAttempt(msg, { jobId, attempt, lastAttempt: a.lastAttempt }, outcome, { writer, log, retryLater });
   } finally {
     watch?.stop();
     deps.hardStop.removeEventListener("abort", onHardStop);

@@ -1,5 +1,5 @@
 import { jobNames } from "@jobs/core";
-import { announceJobTypes, connectNats, ensureRunnerConsumer, ensureStream, jetstreamManager, openTypesBucket } from "@jobs/nats";
+import { announceJobTypes, connectNats, openTypesBucket, provisionRunners } from "@jobs/nats";
 import { createLogger, exitOnBadStart, onShutdown } from "@jobs/service";
 import { loadRunnerConfig } from "./config.ts";
 import { toDescriptor } from "./descriptors.ts";
@@ -15,10 +15,8 @@ async function main(): Promise<void> {
   const names = jobNames(config.JOBS_PREFIX);
   const jobTypes = await loadJobTypes({ includeTestOnly: config.RUNNER_TEST_JOBS === "1" });
   const nc = await connectNats({ servers: config.NATS_URL, name: `runner ${config.RUNNER_ID}`, log });
-  const jsm = await jetstreamManager(nc);
   const replicas = { replicas: config.JOBS_REPLICAS };
-  await ensureStream(jsm, names, replicas);
-  await ensureRunnerConsumer(jsm, names, { ackWaitMs: config.RUNNER_ACK_WAIT_MS });
+  await provisionRunners(nc, names, { ...replicas, ackWaitMs: config.RUNNER_ACK_WAIT_MS });
   await announceJobTypes(await openTypesBucket(nc, names, replicas), jobTypes.map(toDescriptor));
 
   const runner = await startRunner({
@@ -29,6 +27,8 @@ async function main(): Promise<void> {
     runnerId: config.RUNNER_ID,
     concurrency: config.RUNNER_CONCURRENCY,
     shutdownGraceMs: config.RUNNER_SHUTDOWN_GRACE_MS,
+    replicas: config.JOBS_REPLICAS,
+    ackWaitMs: config.RUNNER_ACK_WAIT_MS,
     // working() keeps a claim alive: three heartbeats per ack wait, so one late or lost one costs nothing.
     heartbeatMs: Math.floor(config.RUNNER_ACK_WAIT_MS / 3),
   });

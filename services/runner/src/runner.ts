@@ -1,9 +1,24 @@
 import { setMaxListeners } from "node:events";
-import type { JobNames } from "@jobs/core";
-import { EventLog, jetstream, jetstreamManager, type NatsConnection } from "@jobs/nats";
+import { PRIORITIES, type JobNames } from "@jobs/core";
+import {
+  DispatchLog,
+  ensureDispatchConsumers,
+  ensureDispatchStream,
+  EventLog,
+  jetstream,
+  jetstreamManager,
+  openViewBucket,
+  ViewStore,
+  type NatsConnection,
+} from "@jobs/nats";
 import { sleep } from "@jobs/service";
 import type { Logger } from "pino";
+import { consumeEach } from "./consume-each.ts";
+import { repairDispatchIfLost } from "./dispatch-repair.ts";
+import { expireJob } from "./expire-job.ts";
 import { fetchLoop } from "./fetch-loop.ts";
+import { jobSources } from "./job-sources.ts";
+import { routeRequest } from "./route-request.ts";
 import { handleJob } from "./handle-job.ts";
 import type { JobType } from "./job-type.ts";
 import { jobTypeRegistry } from "./load-job-types.ts";
@@ -23,6 +38,11 @@ export interface RunnerDeps {
   fetchExpiresMs?: number;
   heartbeatMs?: number;
   progressIntervalMs?: number;
+  /** As provisioned (JOBS_REPLICAS, RUNNER_ACK_WAIT_MS): what the dispatch stream is created again with if it was deleted. */
+  replicas?: number;
+  ackWaitMs?: number;
+  /** How often the runner checks that the dispatch stream still holds its marker (a purge or loss calls for a repair). */
+  dispatchCheckMs?: number;
 }
 
 export interface Runner {
@@ -49,7 +69,10 @@ const MAX_AHEAD_WAIT_MS = 1_000;
 /** Starts consuming the shared runner consumer (the stream and consumer must exist). */
 export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const js = jetstream(deps.nc);
-  const events = new EventLog(js, await jetstreamManager(deps.nc), deps.names);
+  const jsm = await jetstreamManager(deps.nc);
+  const events = new EventLog(js, jsm, deps.names);
+  const dispatch = new DispatchLog(js, jsm, deps.names);
+  const views = new ViewStore(await openViewBucket(deps.nc, deps.names));
   const registry = jobTypeRegistry(deps.jobTypes);
   const slots = new Slots(deps.concurrency);
   const stopping = new AbortController();
@@ -60,6 +83,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
 
   const handlerDeps = {
     events,
+    dispatch,
     nc: deps.nc,
     names: deps.names,
     registry,
@@ -69,9 +93,9 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     heartbeatMs: deps.heartbeatMs ?? 10_000,
     progressIntervalMs: deps.progressIntervalMs ?? 200,
   };
-  const loop = fetchLoop({
+  const jobs = fetchLoop({
     js,
-    names: deps.names,
+    sources: jobSources(deps.names),
     slots,
     log,
     expiresMs: deps.fetchExpiresMs ?? 5_000,
@@ -81,8 +105,36 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       shortJobMs: SHORT_JOB_MS,
       maxWaitMs: Math.min(MAX_AHEAD_WAIT_MS, handlerDeps.heartbeatMs),
     },
-    onMessage: (msg) => slots.run(() => handleJob(msg, handlerDeps)),
+    onMessage: (msg, source) => slots.run(() => handleJob(msg, source.priority, handlerDeps)),
   });
+  const chores = { js, stopping: stopping.signal, batch: 64, expiresMs: deps.fetchExpiresMs ?? 5_000 };
+  // One loop per priority: a burst of low jobs to route never holds up a high one.
+  const routing = PRIORITIES.map((priority) =>
+    consumeEach({
+      ...chores,
+      stream: deps.names.stream,
+      consumer: deps.names.routingConsumer(priority),
+      log: log.child({ chore: `routing-${priority}` }),
+      handle: (msg) => routeRequest(msg, { dispatch, log }),
+    }),
+  );
+  const expiry = consumeEach({
+    ...chores,
+    stream: deps.names.dispatchStream,
+    consumer: deps.names.expiryConsumer,
+    log: log.child({ chore: "expiry" }),
+    handle: (msg) => expireJob(msg, { events, dispatch, log }),
+  });
+  const reprovision = async () => {
+    await ensureDispatchStream(jsm, deps.names, deps.replicas === undefined ? {} : { replicas: deps.replicas });
+    await ensureDispatchConsumers(jsm, deps.names, { ackWaitMs: deps.ackWaitMs });
+  };
+  const repair = keepDispatchComplete(
+    { js, jsm, names: deps.names, events, views, dispatch, log, reprovision, stopping: stopping.signal },
+    deps.dispatchCheckMs ?? 10_000,
+    stopping.signal,
+  );
+  const loop = Promise.all([jobs, ...routing, expiry, repair]).then(() => undefined);
   log.info({ concurrency: deps.concurrency, jobTypes: [...registry.keys()] }, "runner started");
 
   const stop = gracefulStop({ slots, stopping, hardStop, loop, log, graceMs: deps.shutdownGraceMs });
@@ -93,6 +145,22 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     },
     stop,
   };
+}
+
+/**
+ * Checks at start and every `everyMs` that the dispatch stream is complete, and repairs
+ * it from the event stream when it is not (dispatch-repair.ts). A failed check is tried
+ * again at the next one. Never rejects.
+ */
+async function keepDispatchComplete(deps: Parameters<typeof repairDispatchIfLost>[0], everyMs: number, stopping: AbortSignal): Promise<void> {
+  while (!stopping.aborted) {
+    try {
+      await repairDispatchIfLost(deps);
+    } catch (err) {
+      deps.log.warn({ err }, "checking the dispatch stream failed; trying again later");
+    }
+    await sleep(everyMs, stopping);
+  }
 }
 
 /** Runner.stop(): no more pulls, the grace period for running jobs, then interrupt them; once, however often it is called. */

@@ -6,12 +6,19 @@ import type { JsMsg } from "./nats-types.ts";
 
 /**
  * Stores how an attempt ended (decideAttemptEnd says what), then acks or hands the
- * message back. Never acks a job whose ending was not stored: if storing gives up
+ * message back; a retry waits on the server (retryLater) rather than on the consumer. Never acks a job whose ending was not stored: if storing gives up
  * (shutdown while NATS is away), the message is nak'ed and the next runner sees the
  * attempt in the stream. When someone else ended the job meanwhile (cancel, outside
  * completion), nothing more is stored.
  */
-export async function settleAttempt(msg: JsMsg, ref: AttemptRef, outcome: AttemptOutcome, writer: JobWriter, log: Logger): Promise<void> {
+export interface SettleDeps {
+  writer: JobWriter;
+  log: Logger;
+  /** Makes attempt `next` wait on the server until its retry time (a one-shot schedule into the job's ready queue). */
+  retryLater: (next: number, until: Date) => Promise<void>;
+}
+
+export async function settleAttempt(msg: JsMsg, ref: AttemptRef, outcome: AttemptOutcome, { writer, log, retryLater }: SettleDeps): Promise<void> {
   const decision = decideAttemptEnd(outcome, ref, new Date());
   switch (decision.kind) {
     case "drop":
@@ -27,7 +34,10 @@ export async function settleAttempt(msg: JsMsg, ref: AttemptRef, outcome: Attemp
       const result = await writer.settle(decision.append);
       if (result !== "stored") return conclude(msg, result, log, "");
       log.warn({ error: decision.append.event.data.error, retryInMs: decision.delayMs }, "attempt failed; will retry");
-      return msg.nak(decision.delayMs);
+      // Not waiting on this consumer: acked once the server holds the retry. Should that
+      // fail, the redelivery finds the failed attempt and makes the job wait (decideDelivery).
+      await retryLater(ref.attempt + 1, new Date(decision.append.event.data.retryAt));
+      return ack(msg, log);
     }
     case "interrupted":
       // Shutdown after the grace period: one quick try to record why, then hand the job back at once.

@@ -20,14 +20,14 @@ function setUp(size: number, opts = { limit: size, shortJobMs: 100, maxWaitMs: 1
   let clock = 0;
   const fetched = new FetchedAhead(
     slots,
-    (msg) => {
+    ({ msg }) => {
       const { name } = msg as unknown as FakeMsg;
       started.push(name);
       slots.run(() => new Promise<void>((resolve) => finish.set(name, resolve)));
     },
     { ...opts, log, now: () => clock },
   );
-  const add = (msg: FakeMsg) => fetched.add(msg as unknown as JsMsg);
+  const add = (msg: FakeMsg, rank = 1) => fetched.add({ msg: msg as unknown as JsMsg, rank });
   const end = async (name: string) => {
     finish.get(name)!();
     await new Promise((resolve) => setImmediate(resolve));
@@ -60,7 +60,7 @@ describe("FetchedAhead", () => {
     const env = setUp(2);
     await warmUp(env, 2);
     const msgs = ["a", "b", "c", "d"].map(message);
-    msgs.forEach(env.add);
+    msgs.forEach((m) => env.add(m));
     expect(env.started).toEqual(["a", "b"]);
     expect(env.fetched.length).toBe(2);
     expect(env.fetched.room()).toBe(0);
@@ -69,6 +69,29 @@ describe("FetchedAhead", () => {
     await env.end("a");
     expect(env.started).toEqual(["a", "b", "c", "d"]);
     expect(msgs.every((m) => m.naks === 0)).toBe(true);
+  });
+
+  it("starts the highest priority (lowest rank) waiting first, in arrival order within one", async () => {
+    const env = setUp(1, { limit: 5, shortJobMs: 100, maxWaitMs: 1_000 });
+    await warmUp(env, 1);
+    env.add(message("running"));
+    for (const [name, rank] of [["low1", 2], ["normal1", 1], ["high1", 0], ["low2", 2], ["high2", 0]] as const) env.add(message(name), rank);
+    for (const name of ["running", "high1", "high2", "normal1", "low1"]) await env.end(name);
+    expect(env.started).toEqual(["running", "high1", "high2", "normal1", "low1", "low2"]);
+  });
+
+  it("hands back any entry that waited too long, not only the first in line", async () => {
+    const env = setUp(1, { limit: 5, shortJobMs: 100, maxWaitMs: 1_000 });
+    await warmUp(env, 1);
+    env.add(message("running"));
+    const old = message("old-low");
+    env.add(old, 2);
+    env.advance(600);
+    const fresh = message("fresh-high");
+    env.add(fresh, 0);
+    env.advance(400);
+    expect(env.fetched.handBackStale()).toBe(1);
+    expect([old.naks, fresh.naks]).toEqual([1, 0]);
   });
 
   it("does not fetch ahead while the recent jobs were long", async () => {
@@ -110,7 +133,7 @@ describe("FetchedAhead", () => {
     const env = setUp(1);
     await warmUp(env, 1);
     const msgs = ["a", "b"].map(message);
-    msgs.forEach(env.add);
+    msgs.forEach((m) => env.add(m));
     env.fetched.handBackAll();
     expect(msgs.map((m) => m.naks)).toEqual([0, 1]);
     await env.end("a");

@@ -23,8 +23,8 @@ export function requested({ jobId = JOB_ID, time = at(0), ...data }: RequestOpti
   };
 }
 
-export function started(attempt: number, { jobId = JOB_ID, time = at(attempt), runner = "r1" } = {}): JobStarted {
-  return { type: "JobStarted", jobId, time, data: { attempt, runner } };
+export function started(attempt: number, { jobId = JOB_ID, time = at(attempt), runner = "r1", source = undefined as string | undefined } = {}): JobStarted {
+  return { type: "JobStarted", jobId, time, data: source === undefined ? { attempt, runner } : { attempt, runner, source } };
 }
 
 export function progressed(attempt: number, percent: number, { jobId = JOB_ID, time = at(attempt), message = undefined as string | undefined } = {}): JobProgress {

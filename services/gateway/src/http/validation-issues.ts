@@ -43,6 +43,8 @@ export function toValidationIssues(base: string, errors: readonly SchemaError[])
     } else if (e.keyword === "boolean" && e.schemaPath?.endsWith("/additionalProperties")) {
       // TypeBox reports a forbidden property twice (as `false` schema and as additionalProperties): keep the clearer one.
       continue;
+    } else if (e.keyword === "enum" && names("allowedValues").length > 0) {
+      add(at, `must be one of: ${names("allowedValues").join(", ")}`);
     } else {
       add(at, e.message ?? `fails ${e.keyword}`);
     }

@@ -1,5 +1,5 @@
-import { decodeMetricsDelta, type JobNames } from "@jobs/core";
-import { jetstreamManager, type NatsConnection } from "@jobs/nats";
+import { decodeMetricsDelta, PRIORITIES, type JobNames } from "@jobs/core";
+import { isNotFound, jetstreamManager, type NatsConnection } from "@jobs/nats";
 import type { Logger } from "@jobs/service";
 import { cachedReading } from "./cached-reading.ts";
 import { GatewayMetrics } from "../gateway-metrics.ts";
@@ -19,7 +19,7 @@ export interface NatsMetricsOptions {
 /**
  * The gateway's metrics fed from NATS: the job counts the projectors publish after each
  * flush (names.metricsSubject; what they folded, by type: see JobMetricsDelta), and the
- * runners' backlog, read from their consumer's info at scrape time with a 1 s timeout
+ * runners' backlog, read from their consumers' info at scrape time with a 1 s timeout
  * and cached for a second. The counts arrive on a core subscription, which the client
  * renews after a reconnect; what is published while this gateway is cut off is not
  * counted here.
@@ -30,8 +30,21 @@ export async function natsGatewayMetrics(o: NatsMetricsOptions): Promise<Gateway
   const waitingJobs = cachedReading(
     async () => {
       if (!o.connected()) throw new Error("not connected to NATS");
-      const info = await jsm.consumers.info(names.stream, names.runnerConsumer);
-      return info.num_pending + info.num_ack_pending;
+      const backlog = async (stream: string, consumer: string) => {
+        try {
+          const info = await jsm.consumers.info(stream, consumer);
+          return info.num_pending + info.num_ack_pending;
+        } catch (err) {
+          if (isNotFound(err)) return 0; // no runner has made it yet: nothing waits there
+          throw err;
+        }
+      };
+      const counts = await Promise.all([
+        backlog(names.stream, names.runnerConsumer),
+        ...PRIORITIES.map((p) => backlog(names.stream, names.routingConsumer(p))),
+        ...PRIORITIES.map((p) => backlog(names.dispatchStream, names.readyConsumer(p))),
+      ]);
+      return counts.reduce((a, b) => a + b, 0);
     },
     { ttlMs: o.waitingCacheMs ?? 1_000, onError: (err) => log.warn({ err }, "metrics: the runners' consumer did not answer; jobs_waiting is NaN") },
   );

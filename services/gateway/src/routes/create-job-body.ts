@@ -1,4 +1,4 @@
-import { newJobId, type JobRequested } from "@jobs/core";
+import { DEFAULT_PRIORITY, newJobId, PRIORITIES, type JobRequested } from "@jobs/core";
 import { Type, type Static } from "typebox";
 import { ApiError } from "../http/errors.ts";
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../http/json-depth.ts";
@@ -21,6 +21,18 @@ export const CreateJobBody = Type.Object(
       Type.Integer({ minimum: 1, maximum: 86_400_000, default: JOB_DEFAULTS.timeoutMs, description: "Time limit of one attempt" }),
     ),
     runAt: Type.Optional(Type.String({ format: "date-time", description: "Do not start before this time (ISO 8601)" })),
+    priority: Type.Optional(
+      Type.Enum(["high", "normal", "low"] satisfies typeof PRIORITIES, {
+        default: DEFAULT_PRIORITY,
+        description: "A runner with a free slot starts queued high jobs before normal ones, normal before low; oldest first within one",
+      }),
+    ),
+    startBy: Type.Optional(
+      Type.String({
+        format: "date-time",
+        description: "If not started by then (ISO 8601), the job ends cancelled with error code \"expired\"; not before runAt",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -61,15 +73,11 @@ export function toJobRequested(body: CreateJobBody, app: string, types: JobTypes
   const issues = paramsIssues(descriptor, params);
   if (issues.length > 0) throw new ApiError("invalid_params", describeIssues(issues), { errors: issues });
 
-  let runAt: string | null = null;
-  if (body.runAt !== undefined) {
-    const at = new Date(body.runAt);
-    // The format check passes a few strings Date cannot represent (a leap second, year 0000 edge cases).
-    if (Number.isNaN(at.getTime())) {
-      const errors = [{ path: "/body/runAt", message: "is not a representable date-time" }];
-      throw new ApiError("validation", describeIssues(errors), { errors });
-    }
-    runAt = at.toISOString(); // stored in UTC so every service compares it the same way
+  const runAt = utcTime(body.runAt, "runAt");
+  const startBy = utcTime(body.startBy, "startBy");
+  if (runAt !== null && startBy !== null && startBy < runAt) {
+    const errors = [{ path: "/body/startBy", message: `is before runAt (${runAt}): the job could never start` }];
+    throw new ApiError("validation", describeIssues(errors), { errors });
   }
 
   return {
@@ -84,8 +92,23 @@ export function toJobRequested(body: CreateJobBody, app: string, types: JobTypes
       maxAttempts: body.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
       timeoutMs: body.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
       runAt,
+      priority: body.priority ?? DEFAULT_PRIORITY,
+      startBy,
+      scheduleId: null,
     },
   };
+}
+
+/** A time of the body in UTC, so every service compares it the same way (ISO strings of one form sort as times); null when absent. */
+function utcTime(value: string | undefined, field: string): string | null {
+  if (value === undefined) return null;
+  const at = new Date(value);
+  // The format check passes a few strings Date cannot represent (a leap second, year 0000 edge cases).
+  if (Number.isNaN(at.getTime())) {
+    const errors = [{ path: `/body/${field}`, message: "is not a representable date-time" }];
+    throw new ApiError("validation", describeIssues(errors), { errors });
+  }
+  return at.toISOString();
 }
 
 function unknownType(type: string, types: JobTypes): ApiError {
