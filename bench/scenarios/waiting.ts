@@ -11,7 +11,7 @@ import { submitBatches } from "../lib/submit.ts";
 import { oursAt, type Row } from "../lib/table.ts";
 
 /**
- * Scenario 6: do waiting jobs cost nothing? N jobs with a runAt an hour ahead (through
+ * Scenario 7: do waiting jobs cost nothing? N jobs with a runAt an hour ahead (through
  * POST /job/batch), routed into server-side schedules of the dispatch stream; then, one at
  * a time, immediate no-op jobs: how long from 202 to succeeded, and what nats-server's
  * memory holds with the N schedules pending.
@@ -59,7 +59,7 @@ export async function waitingScenario(ctx: BenchContext): Promise<Row[]> {
         await watch.stop();
       }
     }
-    const scenario = `6 waiting: ${o.jobs} jobs with runAt an hour ahead`;
+    const scenario = `7 waiting: ${o.jobs} jobs with runAt an hour ahead`;
     return [
       { scenario, metric: "routed into schedules, jobs/s", ...oursAt(ctx.soloDurability, [routedPerS]) },
       { scenario, metric: `an immediate job beside them, 202 -> succeeded ms (${o.immediate} jobs)`, ...oursAt(ctx.soloDurability, latencies), target: { text: "< 1000", met: (v) => v < 1000 } },
