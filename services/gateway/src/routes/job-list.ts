@@ -88,6 +88,7 @@ async function requireDecimalLimit(request: { query: unknown }): Promise<void> {
  */
 function listedApp(request: FastifyRequest, app: string | undefined): string {
   if (app !== undefined) {
+    if (request.principal.kind === "application" && app === request.principal.app) return app;
     requireOperator(request, "Listing another application's jobs (app=)");
     return app;
   }
