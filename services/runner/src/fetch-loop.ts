@@ -111,12 +111,15 @@ async function sourceLoop(opts: {
   const log = opts.log.child({ source: source.name });
   let consumer: Consumer | null = null;
   let backoff = 250;
+  let productive = true;
   while (!stopping.aborted) {
     // A source waits while a higher one holds more for us: its pull would only fill the room first.
     await slots.waitFor(() => source.rank <= opts.heldFor() && (fetched.room() > 0 || fetched.wouldOvertake(source.rank)), stopping);
     if (stopping.aborted) break;
-    // At least one message; more only from the room no other pull has claimed.
-    const claimed = Math.max(0, fetched.room() - claims.total);
+    // At least one message; more only from the room no other pull has claimed, and only
+    // for a source that brought something last time: an empty queue's long pull would
+    // otherwise hold the room while the busy one pulls one message at a time.
+    const claimed = productive ? Math.max(0, fetched.room() - claims.total) : 0;
     const max = Math.max(1, claimed);
     claims.total += claimed;
     let unclaimed = claimed;
@@ -134,6 +137,7 @@ async function sourceLoop(opts: {
         else opts.add(msg);
       }
       if (got < max) opts.drained();
+      productive = got > 0;
       backoff = 250;
     } catch (err) {
       log.warn({ err, retryInMs: backoff }, "fetching jobs failed; getting the consumer again");
