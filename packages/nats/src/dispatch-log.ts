@@ -63,20 +63,22 @@ export class DispatchLog {
    * replaces it.
    */
   async waitUntil(priority: JobPriority, d: Dispatch, until: Date): Promise<void> {
-    // nats-server 2.15.3 fires a schedule for the year 9999 at once (its time overflows):
-    // a job due later than the horizon is woken at the horizon, and waits again from there.
-    const at = new Date(Math.min(until.getTime(), Date.now() + MAX_SCHEDULE_AHEAD_MS));
-    await this.js.publish(this.names.waitSubject(d.jobId), encoder.encode(JSON.stringify(d)), {
-      schedule: { specification: at, target: this.names.readySubject(priority, d.jobId) },
-    });
+    await this.schedule(this.names.waitSubject(d.jobId), d, until, this.names.readySubject(priority, d.jobId));
   }
 
-  /** Makes the server tell the runners (expiry consumer) at `at` that the job's startBy has come (or at the horizon, as waitUntil). */
+  /** Makes the server tell the runners (expiry consumer) at `at` that the job's startBy has come. */
   async expireAt(jobId: string, at: Date): Promise<void> {
+    await this.schedule(this.names.expirySubject(jobId), { jobId }, at, this.names.expiredSubject(jobId));
+  }
+
+  /**
+   * A one-shot schedule on `subject` that publishes `payload` to `target` at `at`, or at the
+   * horizon: nats-server 2.15.3 fires a schedule for the year 9999 at once (its time
+   * overflows), so what is due later is woken at the horizon and waits again from there.
+   */
+  private async schedule(subject: string, payload: unknown, at: Date, target: string): Promise<void> {
     const when = new Date(Math.min(at.getTime(), Date.now() + MAX_SCHEDULE_AHEAD_MS));
-    await this.js.publish(this.names.expirySubject(jobId), encoder.encode(JSON.stringify({ jobId })), {
-      schedule: { specification: when, target: this.names.expiredSubject(jobId) },
-    });
+    await this.js.publish(subject, encoder.encode(JSON.stringify(payload)), { schedule: { specification: when, target } });
   }
 
   /**

@@ -21,5 +21,5 @@ export { announceJobTypes, JobTypeCatalog } from "./type-registry.ts";
 export { connect, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from "./clients.ts";
 export { DeliverPolicy, type ConsumerMessages, type JsMsg } from "./clients.ts";
 export { handleCommand, type CommandResult, type ConditionalAppend, type HandleCommandOptions, type JobState, type JobStateReader } from "./handle-command.ts";
-export { ensureDispatchStream, ensureDispatchConsumers, dispatchStreamConfig, provisionRunners } from "./provision-dispatch.ts";
+export { ensureDispatch, dispatchStreamConfig, provisionRunners } from "./provision-dispatch.ts";
 export { DispatchLog, decodeDispatch, newDispatch, type Dispatch } from "./dispatch-log.ts";

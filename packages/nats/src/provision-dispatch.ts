@@ -102,7 +102,12 @@ export async function provisionRunners(nc: NatsConnection, names: JobNames, opts
   const replicas = opts.replicas === undefined ? {} : { replicas: opts.replicas };
   await ensureStream(jsm, names, replicas);
   await ensureRunnerConsumer(jsm, names, { ackWaitMs: opts.ackWaitMs });
-  await ensureDispatchStream(jsm, names, replicas);
-  await ensureDispatchConsumers(jsm, names, { ackWaitMs: opts.ackWaitMs });
+  await ensureDispatch(jsm, names, opts);
   await openViewBucket(nc, names, replicas);
+}
+
+/** The dispatch stream and its consumers: at start, and again by a runner that found the stream deleted. */
+export async function ensureDispatch(jsm: JetStreamManager, names: JobNames, opts: ReplicaOptions & { ackWaitMs?: number } = {}): Promise<void> {
+  await ensureDispatchStream(jsm, names, opts.replicas === undefined ? {} : { replicas: opts.replicas });
+  await ensureDispatchConsumers(jsm, names, { ackWaitMs: opts.ackWaitMs });
 }

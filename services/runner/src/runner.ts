@@ -2,8 +2,7 @@ import { setMaxListeners } from "node:events";
 import { PRIORITIES, type JobNames } from "@jobs/core";
 import {
   DispatchLog,
-  ensureDispatchConsumers,
-  ensureDispatchStream,
+  ensureDispatch,
   EventLog,
   jetstream,
   jetstreamManager,
@@ -125,10 +124,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     log: log.child({ chore: "expiry" }),
     handle: (msg) => expireJob(msg, { events, dispatch, log }),
   });
-  const reprovision = async () => {
-    await ensureDispatchStream(jsm, deps.names, deps.replicas === undefined ? {} : { replicas: deps.replicas });
-    await ensureDispatchConsumers(jsm, deps.names, { ackWaitMs: deps.ackWaitMs });
-  };
+  const reprovision = () => ensureDispatch(jsm, deps.names, { replicas: deps.replicas, ackWaitMs: deps.ackWaitMs });
   const repair = keepDispatchComplete(
     { js, jsm, names: deps.names, events, views, dispatch, log, reprovision, stopping: stopping.signal },
     deps.dispatchCheckMs ?? 10_000,
